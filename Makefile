@@ -1,0 +1,41 @@
+# Two commands matter: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STATE ?= $(CURDIR)/.state
+RUN_CONF := $(STATE)/scheduler-worker.conf
+
+.PHONY: run test venv lint sample bench clean
+
+$(BIN)/scheduler-worker: setup.cfg requirements.txt test-requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -r test-requirements.txt -e .
+	touch $@
+
+venv: $(BIN)/scheduler-worker
+
+$(RUN_CONF):
+	mkdir -p $(STATE)
+	printf '[DEFAULT]\nstate_path = %s\n' '$(STATE)' > $@
+
+# A worker on the local RabbitMQ, with the embedded SQLite database.
+run: venv $(RUN_CONF)
+	$(BIN)/scheduler-worker-manage --config-file $(RUN_CONF) db sync
+	$(BIN)/scheduler-worker --config-file $(RUN_CONF)
+
+# The whole suite: unit, functional, integration (real services), fault.
+test: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check scheduler_worker tests benchmarks
+
+sample: venv
+	$(BIN)/oslo-config-generator --config-file etc/oslo-config-generator/scheduler-worker.conf
+
+bench: venv
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(STATE) .pytest_cache
