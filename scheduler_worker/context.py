@@ -1,0 +1,119 @@
+"""RequestContext: who asked, and the database transaction working for them."""
+
+import copy
+import datetime
+from typing import Any
+
+from oslo_context import context
+from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import timeutils
+
+# NOTE: keys Cinder's RequestContext.to_dict() sends beyond oslo.context's.
+# from_dict() passes them to __init__, so they survive a round trip.
+_CINDER_KEYS = ('read_deleted', 'remote_address', 'timestamp', 'quota_class',
+                'service_catalog', 'message_resource_id',
+                'message_resource_type', 'message_action')
+
+
+@enginefacade.transaction_context_provider
+class RequestContext(context.RequestContext):
+    """Security context and request information, as Cinder sends it.
+
+    Positional arguments follow Cinder's RequestContext
+    (``RequestContext(user_id, project_id, is_admin=...)``); everything
+    oslo.context accepts is accepted as a keyword.
+    """
+
+    FROM_DICT_EXTRA_KEYS = list(_CINDER_KEYS) + ['message_id']
+
+    def __init__(self, user_id: str | None = None,
+                 project_id: str | None = None,
+                 is_admin: bool | None = None,
+                 read_deleted: str = 'no',
+                 project_name: str | None = None,
+                 remote_address: str | None = None,
+                 timestamp: datetime.datetime | str | None = None,
+                 quota_class: str | None = None,
+                 service_catalog: list | None = None,
+                 message_resource_id: str | None = None,
+                 message_resource_type: str | None = None,
+                 message_action: str | None = None,
+                 message_id: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(user_id=user_id, project_id=project_id,
+                         is_admin=bool(is_admin),
+                         project_name=project_name, **kwargs)
+        self.read_deleted = read_deleted or 'no'
+        self.remote_address = remote_address
+        if timestamp is None:
+            timestamp = timeutils.utcnow()
+        elif isinstance(timestamp, str):
+            timestamp = timeutils.parse_isotime(timestamp)
+        self.timestamp = timeutils.normalize_time(timestamp)
+        self.quota_class = quota_class
+        self.service_catalog = service_catalog or []
+        self.message_resource_id = message_resource_id
+        self.message_resource_type = message_resource_type
+        self.message_action = message_action
+        # NOTE: the id of the message this context arrived in, set by our
+        # RPC server. Used to derive stable ids; never sent onwards.
+        self.message_id = message_id
+
+    def to_dict(self) -> dict[str, Any]:
+        values = super().to_dict()
+        # NOTE: oslo.context sends user/project/domain ids under its short
+        # keys (user, user_domain, ...); Cinder also reads the long ones.
+        values.update({
+            'user_id': self.user_id,
+            'project_id': self.project_id,
+            'domain_id': self.domain_id,
+            'user_domain_id': self.user_domain_id,
+            'project_domain_id': self.project_domain_id,
+            'user_name': self.user_name,
+            'project_name': self.project_name,
+            'domain_name': self.domain_name,
+            'user_domain_name': self.user_domain_name,
+            'project_domain_name': self.project_domain_name,
+            'read_deleted': self.read_deleted,
+            'remote_address': self.remote_address,
+            'timestamp': self.timestamp.isoformat(),
+            'quota_class': self.quota_class,
+            'service_catalog': self.service_catalog,
+            'message_resource_id': self.message_resource_id,
+            'message_resource_type': self.message_resource_type,
+            'message_action': self.message_action,
+        })
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any],
+                  **kwargs: Any) -> 'RequestContext':
+        """Rebuild a context from to_dict() output, ours or Cinder's."""
+        for long_key, short_key in (('user_id', 'user'),
+                                    ('project_id', 'project'),
+                                    ('domain_id', 'domain'),
+                                    ('user_domain_id', 'user_domain'),
+                                    ('project_domain_id', 'project_domain')):
+            kwargs.setdefault(long_key,
+                              values.get(long_key) or values.get(short_key))
+        return super().from_dict(values, **kwargs)
+
+    def redacted(self) -> 'RequestContext':
+        """A copy without credentials, fit for notifications and logs."""
+        clone = copy.copy(self)
+        clone.auth_token = None
+        clone.service_catalog = []
+        return clone
+
+    def elevated(self) -> 'RequestContext':
+        """A copy with admin rights, for the worker's own bookkeeping."""
+        clone = copy.copy(self)
+        clone.is_admin = True
+        if 'admin' not in clone.roles:
+            clone.roles = clone.roles + ['admin']
+        return clone
+
+
+def get_admin_context() -> RequestContext:
+    """A context for the worker's own work (heartbeats, CLI, maintenance)."""
+    return RequestContext(is_admin=True, overwrite=False)

@@ -1,0 +1,69 @@
+"""The DB API facade: thin functions over the configured backend.
+
+Callers import this module, never the backend. The backend is loaded on
+first use (``lazy=True``), so the [database] options parsed at start-up
+decide which database is used.
+"""
+
+from typing import Any
+
+from oslo_db import api as oslo_db_api
+
+from scheduler_worker import conf
+
+_BACKEND_MAPPING = {'sqlalchemy': 'scheduler_worker.db.sqlalchemy.api'}
+
+IMPL = oslo_db_api.DBAPI.from_config(conf.CONF,
+                                     backend_mapping=_BACKEND_MAPPING,
+                                     lazy=True)
+
+
+def ping(context) -> None:
+    """Raise unless the database answers."""
+    return IMPL.ping(context)
+
+
+def volume_create(context, values: dict[str, Any]) -> dict[str, Any]:
+    """Create a volume; raises VolumeExists if its id is already taken."""
+    return IMPL.volume_create(context, values)
+
+
+def volume_get(context, volume_id: str) -> dict[str, Any]:
+    """The volume with this id; raises VolumeNotFound."""
+    return IMPL.volume_get(context, volume_id)
+
+
+def volume_get_all(context, filters: dict[str, Any] | None = None,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+    """Volumes matching equality filters, newest first."""
+    return IMPL.volume_get_all(context, filters=filters, limit=limit)
+
+
+def volume_update(context, volume_id: str, values: dict[str, Any],
+                  expected: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Update a volume if its columns hold ``expected``; VolumeNotFound."""
+    return IMPL.volume_update(context, volume_id, values, expected=expected)
+
+
+def service_create(context, values: dict[str, Any]) -> dict[str, Any]:
+    return IMPL.service_create(context, values)
+
+
+def service_get_or_create(context, host: str, binary: str,
+                          topic: str) -> dict[str, Any]:
+    """The services row of (host, binary), created if missing."""
+    return IMPL.service_get_or_create(context, host, binary, topic)
+
+
+def service_get_by_host_and_binary(context, host: str,
+                                   binary: str) -> dict[str, Any]:
+    return IMPL.service_get_by_host_and_binary(context, host, binary)
+
+
+def service_get_all(context, binary: str | None = None) -> list[dict[str, Any]]:
+    return IMPL.service_get_all(context, binary=binary)
+
+
+def service_heartbeat(context, service_id: int) -> dict[str, Any]:
+    """Record that the service is alive now."""
+    return IMPL.service_heartbeat(context, service_id)

@@ -1,0 +1,229 @@
+"""SQLAlchemy backend of the DB API: each function is one transaction.
+
+Functions take the RequestContext first and return plain dicts, never ORM
+rows, so nothing outlives its session. Retries are declared here
+(``retry_on_deadlock``, ``safe_for_db_retry``) and applied from outside the
+whole transaction by the DBAPI facade, with the [database] retry options.
+"""
+
+import sys
+from typing import Any
+
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from scheduler_worker.db.sqlalchemy import models
+from scheduler_worker import exception
+
+main_context_manager = enginefacade.transaction_context()
+
+_VOLUME_COLUMNS = [c.name for c in models.Volume.__table__.columns]
+_SERVICE_COLUMNS = [c.name for c in models.Service.__table__.columns]
+
+
+def get_backend():
+    """The backend is this module (oslo.db's DBAPI contract)."""
+    return sys.modules[__name__]
+
+
+def get_engine():
+    return main_context_manager.writer.get_engine()
+
+
+def _read_deleted_filter(context, query, model):
+    if context.read_deleted == 'no':
+        return query.where(model.deleted == sa.false())
+    if context.read_deleted == 'only':
+        return query.where(model.deleted == sa.true())
+    return query
+
+
+def _volume_dict(volume: models.Volume) -> dict[str, Any]:
+    values = {name: getattr(volume, name) for name in _VOLUME_COLUMNS}
+    values['metadata'] = {m.key: m.value for m in volume.volume_metadata}
+    return values
+
+
+def _service_dict(service: models.Service) -> dict[str, Any]:
+    return {name: getattr(service, name) for name in _SERVICE_COLUMNS}
+
+
+# Volumes
+
+@main_context_manager.writer
+def _volume_insert(context, values: dict[str, Any]) -> dict[str, Any]:
+    values = dict(values)
+    metadata = values.pop('metadata', None) or {}
+    volume = models.Volume(**values)
+    volume.volume_metadata = [models.VolumeMetadata(key=k, value=v)
+                              for k, v in metadata.items()]
+    context.session.add(volume)
+    context.session.flush()
+    return _volume_dict(volume)
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+def volume_create(context, values: dict[str, Any]) -> dict[str, Any]:
+    """Insert a volume and its metadata; VolumeExists if the id is taken."""
+    try:
+        return _volume_insert(context, values)
+    except db_exc.DBDuplicateEntry:
+        raise exception.VolumeExists(volume_id=values.get('id'))
+
+
+def _volume_query(context):
+    query = sa.select(models.Volume)
+    return _read_deleted_filter(context, query, models.Volume)
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def volume_get(context, volume_id: str) -> dict[str, Any]:
+    query = _volume_query(context).where(models.Volume.id == volume_id)
+    volume = context.session.execute(query).scalar_one_or_none()
+    if volume is None:
+        raise exception.VolumeNotFound(volume_id=volume_id)
+    return _volume_dict(volume)
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def volume_get_all(context, filters: dict[str, Any] | None = None,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+    """Volumes, newest first, matching equality filters on columns."""
+    query = _volume_query(context)
+    for key, value in (filters or {}).items():
+        if key not in _VOLUME_COLUMNS:
+            raise exception.Invalid(reason='cannot filter volumes on %r' % key)
+        query = query.where(getattr(models.Volume, key) == value)
+    query = query.order_by(models.Volume.created_at.desc(),
+                           models.Volume.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_volume_dict(v) for v in context.session.execute(query).scalars()]
+
+
+@main_context_manager.writer
+def _volume_update(context, volume_id, values, expected):
+    values = dict(values)
+    metadata = values.pop('metadata', None)
+    query = sa.update(models.Volume).where(
+        models.Volume.id == volume_id, models.Volume.deleted == sa.false())
+    for key, value in (expected or {}).items():
+        query = query.where(getattr(models.Volume, key) == value)
+    values.setdefault('updated_at', timeutils.utcnow())
+    result = context.session.execute(
+        query.values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    if metadata is not None:
+        _volume_metadata_replace(context, volume_id, metadata)
+    volume = context.session.execute(
+        sa.select(models.Volume).where(models.Volume.id == volume_id)
+    ).scalar_one()
+    return _volume_dict(volume)
+
+
+def _volume_metadata_replace(context, volume_id, metadata):
+    context.session.execute(
+        sa.update(models.VolumeMetadata)
+        .where(models.VolumeMetadata.volume_id == volume_id,
+               models.VolumeMetadata.deleted == sa.false())
+        .values(deleted=True, deleted_at=timeutils.utcnow()))
+    context.session.add_all(
+        models.VolumeMetadata(volume_id=volume_id, key=k, value=v)
+        for k, v in metadata.items())
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+def volume_update(context, volume_id: str, values: dict[str, Any],
+                  expected: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Update a volume, only if its columns still hold ``expected``.
+
+    A compare-and-swap: with ``expected={'status': 'creating'}`` two workers
+    racing on the same volume cannot both move it. Raises VolumeNotFound
+    when no live row matches the id and the expectations.
+    """
+    volume = _volume_update(context, volume_id, values, expected)
+    if volume is None:
+        raise exception.VolumeNotFound(volume_id=volume_id)
+    return volume
+
+
+# Services
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.writer
+def service_create(context, values: dict[str, Any]) -> dict[str, Any]:
+    service = models.Service(**values)
+    context.session.add(service)
+    context.session.flush()
+    return _service_dict(service)
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def service_get_by_host_and_binary(context, host: str,
+                                   binary: str) -> dict[str, Any]:
+    query = _read_deleted_filter(
+        context, sa.select(models.Service), models.Service).where(
+            models.Service.host == host, models.Service.binary == binary)
+    service = context.session.execute(query).scalar_one_or_none()
+    if service is None:
+        raise exception.ServiceNotFound(host=host, binary=binary)
+    return _service_dict(service)
+
+
+def service_get_or_create(context, host: str, binary: str,
+                          topic: str) -> dict[str, Any]:
+    """The services row of (host, binary), created if missing.
+
+    Several processes of one host start together: the loser of the insert
+    race reads the winner's row.
+    """
+    try:
+        return service_get_by_host_and_binary(context, host, binary)
+    except exception.ServiceNotFound:
+        pass
+    try:
+        return service_create(
+            context, {'host': host, 'binary': binary, 'topic': topic})
+    except db_exc.DBDuplicateEntry:
+        return service_get_by_host_and_binary(context, host, binary)
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def service_get_all(context,
+                    binary: str | None = None) -> list[dict[str, Any]]:
+    query = _read_deleted_filter(
+        context, sa.select(models.Service), models.Service)
+    if binary is not None:
+        query = query.where(models.Service.binary == binary)
+    query = query.order_by(models.Service.binary, models.Service.host)
+    return [_service_dict(s) for s in context.session.execute(query).scalars()]
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def service_heartbeat(context, service_id: int) -> dict[str, Any]:
+    """Count one more report and stamp updated_at (UTC, this host's clock)."""
+    context.session.execute(
+        sa.update(models.Service)
+        .where(models.Service.id == service_id)
+        .values(report_count=models.Service.report_count + 1,
+                updated_at=timeutils.utcnow()))
+    service = context.session.get(models.Service, service_id)
+    return _service_dict(service)
+
+
+@main_context_manager.reader
+def ping(context) -> None:
+    """Raise unless the database answers a trivial query."""
+    context.session.execute(sa.text('SELECT 1'))

@@ -1,0 +1,101 @@
+"""SQLAlchemy models: the tables of scheduler-worker, as migrations create them."""
+
+from oslo_db.sqlalchemy import models
+from oslo_utils import timeutils
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy import orm
+
+# NOTE: MySQL's DATETIME drops microseconds unless asked; heartbeats and
+# scheduling times are compared at sub-second precision.
+DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                      'mariadb')
+
+NAMING_CONVENTION = {
+    'ix': 'ix_%(table_name)s_%(column_0_N_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
+
+
+class Base(models.ModelBase, orm.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SoftDeleteTimestamps:
+    """Cinder's bookkeeping columns: rows are marked deleted, not removed."""
+
+    created_at = sa.Column(DateTime, default=timeutils.utcnow,
+                           nullable=False)
+    updated_at = sa.Column(DateTime, onupdate=timeutils.utcnow)
+    deleted_at = sa.Column(DateTime)
+    deleted = sa.Column(sa.Boolean, default=False, nullable=False)
+
+
+class Volume(SoftDeleteTimestamps, Base):
+    __tablename__ = 'volumes'
+    __table_args__ = (
+        sa.Index('ix_volumes_host', 'host'),
+        sa.Index('ix_volumes_project_id', 'project_id'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    user_id = sa.Column(sa.String(255))
+    project_id = sa.Column(sa.String(255))
+    host = sa.Column(sa.String(255))
+    cluster_name = sa.Column(sa.String(255))
+    size = sa.Column(sa.Integer)
+    availability_zone = sa.Column(sa.String(255))
+    status = sa.Column(sa.String(255), nullable=False)
+    attach_status = sa.Column(sa.String(255))
+    scheduled_at = sa.Column(DateTime)
+    launched_at = sa.Column(DateTime)
+    terminated_at = sa.Column(DateTime)
+    display_name = sa.Column(sa.String(255))
+    display_description = sa.Column(sa.String(255))
+    volume_type_id = sa.Column(sa.String(36))
+    snapshot_id = sa.Column(sa.String(36))
+    source_volid = sa.Column(sa.String(36))
+    bootable = sa.Column(sa.Boolean, default=False, nullable=False)
+    multiattach = sa.Column(sa.Boolean, default=False, nullable=False)
+
+    volume_metadata = orm.relationship(
+        'VolumeMetadata', back_populates='volume', lazy='selectin',
+        primaryjoin='and_(Volume.id == VolumeMetadata.volume_id, '
+                    'VolumeMetadata.deleted == False)')
+
+
+class VolumeMetadata(SoftDeleteTimestamps, Base):
+    __tablename__ = 'volume_metadata'
+    __table_args__ = (
+        sa.Index('ix_volume_metadata_volume_id', 'volume_id'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    volume_id = sa.Column(sa.String(36), sa.ForeignKey('volumes.id'),
+                          nullable=False)
+    key = sa.Column(sa.String(255), nullable=False)
+    value = sa.Column(sa.String(255))
+
+    volume = orm.relationship('Volume', back_populates='volume_metadata')
+
+
+class Service(SoftDeleteTimestamps, Base):
+    __tablename__ = 'services'
+    __table_args__ = (
+        sa.UniqueConstraint('host', 'binary',
+                            name='uniq_services0host0binary'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    host = sa.Column(sa.String(255), nullable=False)
+    binary = sa.Column(sa.String(255), nullable=False)
+    topic = sa.Column(sa.String(255))
+    report_count = sa.Column(sa.Integer, default=0, nullable=False)
+    disabled = sa.Column(sa.Boolean, default=False, nullable=False)
+    disabled_reason = sa.Column(sa.String(255))

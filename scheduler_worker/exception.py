@@ -1,0 +1,53 @@
+"""Project exceptions, each with a message a user or operator can act on."""
+
+from typing import Any
+
+
+class SchedulerWorkerException(Exception):
+    """Base exception: formats ``msg_fmt`` with the keyword arguments."""
+
+    msg_fmt = 'An unknown exception occurred.'
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError):
+                # NOTE: a wrong keyword must not hide the original error.
+                message = self.msg_fmt
+        self.msg = message
+        super().__init__(message)
+
+
+class Invalid(SchedulerWorkerException):
+    msg_fmt = 'Unacceptable parameters: %(reason)s'
+
+
+class InvalidVolume(Invalid):
+    msg_fmt = 'Invalid volume: %(reason)s'
+
+
+class UnsupportedObject(Invalid):
+    msg_fmt = ('Cannot accept object %(name)s %(version)s from namespace '
+               '%(namespace)s: %(reason)s')
+
+
+class NotFound(SchedulerWorkerException):
+    msg_fmt = 'Resource could not be found.'
+
+
+class VolumeNotFound(NotFound):
+    msg_fmt = 'Volume %(volume_id)s could not be found.'
+
+
+class ServiceNotFound(NotFound):
+    msg_fmt = 'Service %(binary)s on host %(host)s could not be found.'
+
+
+class VolumeExists(SchedulerWorkerException):
+    msg_fmt = 'Volume %(volume_id)s already exists.'
+
+
+class NoValidBackend(SchedulerWorkerException):
+    msg_fmt = 'No valid backend was found. %(reason)s'
