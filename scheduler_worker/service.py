@@ -1,0 +1,101 @@
+"""The worker as an oslo.service Service: consume, heartbeat, stop cleanly."""
+
+import logging
+import sys
+
+from oslo_config import cfg
+import oslo_messaging
+from oslo_service import backend
+from oslo_service import service
+
+from scheduler_worker import context
+from scheduler_worker import manager
+from scheduler_worker.messaging import server as rpc_server
+from scheduler_worker import objects
+from scheduler_worker import rpc
+from scheduler_worker import volumes
+
+LOG = logging.getLogger(__name__)
+
+BINARY = 'scheduler-worker'
+
+
+def eventlet_monkey_patched() -> bool:
+    """Whether anything monkey-patched threads (without importing eventlet)."""
+    patcher = sys.modules.get('eventlet.patcher')
+    return bool(patcher and patcher.is_monkey_patched('thread'))
+
+
+class WorkerService(service.Service):
+    """One worker process: an RPC server on the topic and a heartbeat.
+
+    Nothing connects before start(): the launcher may fork this object
+    into several processes, and connections must not be shared.
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts, binary: str = BINARY,
+                 transport: oslo_messaging.Transport | None = None,
+                 notification_transport:
+                 oslo_messaging.Transport | None = None) -> None:
+        """The transports default to those the configuration names."""
+        super().__init__()
+        self.conf = conf
+        self.binary = binary
+        self.host = conf.host
+        self.topic = conf.scheduler.topic
+        self.service_ref = None
+        self._rpc_server = None
+        self._given_transports = (transport, notification_transport)
+        self._owned_transports = []
+
+    def start(self) -> None:
+        admin = context.get_admin_context()
+        # NOTE: the services row doubles as the check that the database
+        # answers; we consume nothing before it does.
+        self.service_ref = objects.Service.get_or_create(
+            admin, self.host, self.binary, self.topic)
+        transport, notification_transport = self._given_transports
+        if transport is None:
+            transport = rpc.get_rpc_transport(self.conf)
+            self._owned_transports.append(transport)
+        if notification_transport is None:
+            notification_transport = rpc.get_notification_transport(
+                self.conf)
+            self._owned_transports.append(notification_transport)
+        creator = volumes.VolumeCreator(
+            rpc.get_notifier(notification_transport, self.host),
+            max_size=self.conf.scheduler.max_volume_size_gb)
+        self._rpc_server = rpc_server.get_rpc_server(
+            transport, self.topic, self.host,
+            [manager.SchedulerManager(creator)])
+        self._rpc_server.start()
+        LOG.info('oslo.service backend: %s; RPC executor: %s; eventlet '
+                 'monkey-patched: %s', backend.get_backend_type().value,
+                 self._rpc_server.executor_type,
+                 eventlet_monkey_patched())
+        self.tg.add_timer(self.conf.report_interval, self.report_state,
+                          initial_delay=self.conf.report_interval)
+        LOG.info('%s consuming topic %s as host %s', self.binary,
+                 self.topic, self.host)
+
+    def report_state(self) -> None:
+        try:
+            self.service_ref.heartbeat()
+        except Exception:
+            # NOTE: a missed heartbeat must not kill the timer; the next
+            # one will tell whether the database is back.
+            LOG.exception('Heartbeat of %s on %s failed', self.binary,
+                          self.host)
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop consuming, finish the casts in flight, then disconnect."""
+        server, self._rpc_server = self._rpc_server, None
+        if server is not None:
+            LOG.info('Stopping: no new casts; finishing those in flight')
+            server.stop()
+            server.wait()
+        super().stop(graceful)
+        for transport in self._owned_transports:
+            transport.cleanup()
+        self._owned_transports = []
+        LOG.info('%s on %s stopped', self.binary, self.host)

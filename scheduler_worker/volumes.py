@@ -1,0 +1,155 @@
+"""Creating a volume from a cast: check it, persist it once, report the outcome."""
+
+import logging
+from typing import Any
+import uuid
+
+from oslo_db import exception as db_exc
+
+from scheduler_worker import exception
+from scheduler_worker import notifications
+from scheduler_worker import objects
+from scheduler_worker.objects import cinder
+from scheduler_worker import validation
+
+LOG = logging.getLogger(__name__)
+
+# NOTE: fixed forever: volume ids derived from message ids must map the
+# same way in every release, or a redelivery would create a second volume.
+_MESSAGE_ID_NAMESPACE = uuid.UUID('5a3b8a2c-7a0e-4c59-9f0a-3c1f3e1d2b6d')
+
+
+def derived_volume_id(message_id: str) -> str:
+    """The volume id of a cast that sent none: stable across redelivery."""
+    return str(uuid.uuid5(_MESSAGE_ID_NAMESPACE, message_id))
+
+
+def _requested_fields(volume: Any) -> dict[str, Any]:
+    """The fields a cast asks for, whatever form its volume came in."""
+    if isinstance(volume, objects.Volume):
+        return {name: getattr(volume, name) for name in volume.fields
+                if volume.obj_attr_is_set(name)}
+    if cinder.is_primitive(volume):
+        data = volume.get('versioned_object.data')
+        exc = exception.UnsupportedObject(
+            reason='expected a Volume of version 1.x',
+            **cinder.describe(volume))
+        exc.volume_id = data.get('id') if isinstance(data, dict) else None
+        raise exc
+    if not isinstance(volume, dict):
+        raise exception.InvalidVolume(
+            reason='volume must be an object, not %s' % type(volume).__name__)
+    return volume
+
+
+def _with_owner(raw: dict[str, Any], properties: dict[str, Any],
+                context) -> dict[str, Any]:
+    """Fill user and project the way Cinder's own flow would.
+
+    Cinder's casts leave them empty on the Volume and set them in the
+    request spec's volume_properties; the context is the last resort.
+    """
+    raw = dict(raw)
+    for key, fallback in (('user_id', context.user_id),
+                          ('project_id', context.project_id)):
+        if raw.get(key) is None:
+            raw[key] = properties.get(key) or fallback
+    return raw
+
+
+class VolumeCreator:
+    """Turns create_volume casts into volume rows and notifications."""
+
+    def __init__(self, notifier, max_size: int) -> None:
+        self.notifier = notifier
+        self.max_size = max_size
+
+    def create(self, context, volume: Any,
+               request_spec: Any = None) -> objects.Volume:
+        """Persist the requested volume once and report it.
+
+        Raises Invalid (after recording the volume in error and sending
+        the ERROR notification) when the request cannot be honoured.
+        """
+        spec = cinder.to_plain(request_spec)
+        spec = spec if isinstance(spec, dict) else {}
+        properties = spec.get('volume_properties')
+        properties = properties if isinstance(properties, dict) else {}
+        try:
+            raw = _with_owner(_requested_fields(volume), properties, context)
+        except exception.Invalid as exc:
+            volume_id = getattr(exc, 'volume_id', None)
+            self._fail(context, volume_id, {}, spec, properties, exc)
+            raise
+        values, problems = validation.check_volume(raw, self.max_size)
+        if 'id' not in raw and context.message_id:
+            values['id'] = derived_volume_id(context.message_id)
+        if problems:
+            exc = exception.InvalidVolume(reason='; '.join(problems))
+            self._fail(context, values.get('id'), values, spec, properties,
+                       exc)
+            raise exc
+        return self._persist(context, values, spec, properties)
+
+    def _persist(self, context, values, spec, properties) -> objects.Volume:
+        volume = objects.Volume(context=context, **values)
+        try:
+            volume.create()
+        except exception.VolumeExists:
+            LOG.info('Volume %s already exists: duplicate delivery, '
+                     'nothing to do', values['id'])
+            return objects.Volume.get_by_id(context, values['id'])
+        except db_exc.DBConnectionError:
+            raise
+        except db_exc.DBError as exc:
+            LOG.error('Database refused volume %s: %s', values.get('id'),
+                      exc)
+            refused = exception.InvalidVolume(
+                reason='the database refused it (%s)' % type(exc).__name__)
+            self._fail(context, values.get('id'), values, spec, properties,
+                       refused)
+            raise refused
+        LOG.info('Created volume %s (%s GiB) on host %s', volume.id,
+                 volume.size, volume.host or '-')
+        notifications.notify_create_end(self.notifier, context, volume)
+        return volume
+
+    def _fail(self, context, volume_id, values, spec, properties,
+              exc: Exception) -> None:
+        """Record the volume in error (where its id is known) and notify."""
+        LOG.error('Cannot create volume %s: %s', volume_id or '(no id)', exc)
+        if volume_id is not None and not self._record_error(
+                context, volume_id, values):
+            return
+        payload = notifications.create_failure(
+            volume_id, spec, properties or _properties_of(values), exc)
+        notifications.notify_create_error(self.notifier, context, payload)
+
+    @staticmethod
+    def _record_error(context, volume_id: str, values: dict) -> bool:
+        """Store the refused volume in status error; False if it exists."""
+        values = dict(values, id=volume_id, status='error')
+        for key in ('metadata', 'size'):
+            values.setdefault(key, None)
+        try:
+            try:
+                objects.Volume(context=context, **values).create()
+            except db_exc.DBConnectionError:
+                raise
+            except db_exc.DBError:
+                # NOTE: the values themselves may be what the database
+                # refuses; the id and status alone still tell the user.
+                objects.Volume(context=context, id=volume_id,
+                               status='error').create()
+        except exception.VolumeExists:
+            LOG.info('Volume %s already exists: not recording this '
+                     'refused delivery again', volume_id)
+            return False
+        return True
+
+
+def _properties_of(values: dict[str, Any]) -> dict[str, Any]:
+    keys = ('size', 'availability_zone', 'display_name',
+            'display_description', 'user_id', 'project_id', 'status',
+            'attach_status', 'volume_type_id', 'metadata')
+    return {k: values[k] for k in keys if k in values}
