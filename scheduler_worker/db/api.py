@@ -23,9 +23,14 @@ def ping(context) -> None:
     return IMPL.ping(context)
 
 
-def volume_create(context, values: dict[str, Any]) -> dict[str, Any]:
-    """Create a volume; raises VolumeExists if its id is already taken."""
-    return IMPL.volume_create(context, values)
+def volume_create(context, values: dict[str, Any],
+                  outbox: list[dict[str, Any]] | None = None
+                  ) -> dict[str, Any]:
+    """Create a volume with its notifications, in one transaction.
+
+    Raises VolumeExists, and stores nothing, if the id is already taken.
+    """
+    return IMPL.volume_create(context, values, outbox=outbox)
 
 
 def volume_get(context, volume_id: str) -> dict[str, Any]:
@@ -40,9 +45,33 @@ def volume_get_all(context, filters: dict[str, Any] | None = None,
 
 
 def volume_update(context, volume_id: str, values: dict[str, Any],
-                  expected: dict[str, Any] | None = None) -> dict[str, Any]:
+                  expected: dict[str, Any] | None = None,
+                  outbox: list[dict[str, Any]] | None = None
+                  ) -> dict[str, Any]:
     """Update a volume if its columns hold ``expected``; VolumeNotFound."""
-    return IMPL.volume_update(context, volume_id, values, expected=expected)
+    return IMPL.volume_update(context, volume_id, values, expected=expected,
+                              outbox=outbox)
+
+
+def outbox_get_pending(context, older_than: float = 0,
+                       limit: int = 100) -> list[dict[str, Any]]:
+    """Notifications committed at least ``older_than`` seconds ago."""
+    return IMPL.outbox_get_pending(context, older_than=older_than,
+                                   limit=limit)
+
+
+def outbox_delete(context, message_ids: list[str]) -> int:
+    """Forget notifications the broker confirmed."""
+    return IMPL.outbox_delete(context, message_ids)
+
+
+def outbox_record_attempt(context, message_ids: list[str]) -> None:
+    return IMPL.outbox_record_attempt(context, message_ids)
+
+
+def outbox_count(context) -> int:
+    """How many notifications wait to be published."""
+    return IMPL.outbox_count(context)
 
 
 def service_create(context, values: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ rows, so nothing outlives its session. Retries are declared here
 whole transaction by the DBAPI facade, with the [database] retry options.
 """
 
+import datetime
 import sys
 from typing import Any
 
@@ -22,6 +23,8 @@ main_context_manager = enginefacade.transaction_context()
 
 _VOLUME_COLUMNS = [c.name for c in models.Volume.__table__.columns]
 _SERVICE_COLUMNS = [c.name for c in models.Service.__table__.columns]
+_OUTBOX_COLUMNS = [c.name for c in
+                   models.OutboxNotification.__table__.columns]
 
 
 def get_backend():
@@ -53,24 +56,37 @@ def _service_dict(service: models.Service) -> dict[str, Any]:
 
 # Volumes
 
+def _outbox_add(context, outbox) -> None:
+    context.session.add_all(models.OutboxNotification(**n)
+                            for n in outbox or ())
+
+
 @main_context_manager.writer
-def _volume_insert(context, values: dict[str, Any]) -> dict[str, Any]:
+def _volume_insert(context, values, outbox) -> dict[str, Any]:
     values = dict(values)
     metadata = values.pop('metadata', None) or {}
     volume = models.Volume(**values)
     volume.volume_metadata = [models.VolumeMetadata(key=k, value=v)
                               for k, v in metadata.items()]
     context.session.add(volume)
+    # NOTE: flushed before the outbox rows so that a duplicate id fails
+    # here, and the whole transaction (notifications too) rolls back.
     context.session.flush()
+    _outbox_add(context, outbox)
     return _volume_dict(volume)
 
 
 @oslo_db_api.safe_for_db_retry
 @oslo_db_api.retry_on_deadlock
-def volume_create(context, values: dict[str, Any]) -> dict[str, Any]:
-    """Insert a volume and its metadata; VolumeExists if the id is taken."""
+def volume_create(context, values: dict[str, Any],
+                  outbox: list[dict[str, Any]] | None = None
+                  ) -> dict[str, Any]:
+    """Insert a volume, its metadata and its notifications, atomically.
+
+    Raises VolumeExists, and stores nothing, if the id is taken.
+    """
     try:
-        return _volume_insert(context, values)
+        return _volume_insert(context, values, outbox)
     except db_exc.DBDuplicateEntry:
         raise exception.VolumeExists(volume_id=values.get('id'))
 
@@ -108,7 +124,7 @@ def volume_get_all(context, filters: dict[str, Any] | None = None,
 
 
 @main_context_manager.writer
-def _volume_update(context, volume_id, values, expected):
+def _volume_update(context, volume_id, values, expected, outbox):
     values = dict(values)
     metadata = values.pop('metadata', None)
     query = sa.update(models.Volume).where(
@@ -122,6 +138,7 @@ def _volume_update(context, volume_id, values, expected):
         return None
     if metadata is not None:
         _volume_metadata_replace(context, volume_id, metadata)
+    _outbox_add(context, outbox)
     volume = context.session.execute(
         sa.select(models.Volume).where(models.Volume.id == volume_id)
     ).scalar_one()
@@ -142,17 +159,66 @@ def _volume_metadata_replace(context, volume_id, metadata):
 @oslo_db_api.safe_for_db_retry
 @oslo_db_api.retry_on_deadlock
 def volume_update(context, volume_id: str, values: dict[str, Any],
-                  expected: dict[str, Any] | None = None) -> dict[str, Any]:
+                  expected: dict[str, Any] | None = None,
+                  outbox: list[dict[str, Any]] | None = None
+                  ) -> dict[str, Any]:
     """Update a volume, only if its columns still hold ``expected``.
 
     A compare-and-swap: with ``expected={'status': 'creating'}`` two workers
     racing on the same volume cannot both move it. Raises VolumeNotFound
-    when no live row matches the id and the expectations.
+    when no live row matches the id and the expectations; the outbox rows
+    are stored only with a successful update.
     """
-    volume = _volume_update(context, volume_id, values, expected)
+    volume = _volume_update(context, volume_id, values, expected, outbox)
     if volume is None:
         raise exception.VolumeNotFound(volume_id=volume_id)
     return volume
+
+
+# Notification outbox
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def outbox_get_pending(context, older_than: float = 0,
+                       limit: int = 100) -> list[dict[str, Any]]:
+    """Unpublished notifications committed ``older_than`` seconds ago."""
+    cutoff = timeutils.utcnow() - datetime.timedelta(seconds=older_than)
+    query = (sa.select(models.OutboxNotification)
+             .where(models.OutboxNotification.created_at <= cutoff)
+             .order_by(models.OutboxNotification.created_at)
+             .limit(limit))
+    return [{c: getattr(n, c) for c in _OUTBOX_COLUMNS}
+            for n in context.session.execute(query).scalars()]
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def outbox_delete(context, message_ids: list[str]) -> int:
+    """Forget notifications the broker confirmed; returns how many."""
+    result = context.session.execute(
+        sa.delete(models.OutboxNotification)
+        .where(models.OutboxNotification.message_id.in_(message_ids)))
+    return result.rowcount
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def outbox_record_attempt(context, message_ids: list[str]) -> None:
+    """Count a failed publish of these notifications."""
+    context.session.execute(
+        sa.update(models.OutboxNotification)
+        .where(models.OutboxNotification.message_id.in_(message_ids))
+        .values(attempts=models.OutboxNotification.attempts + 1))
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def outbox_count(context) -> int:
+    return context.session.execute(
+        sa.select(sa.func.count()).select_from(models.OutboxNotification)
+    ).scalar_one()
 
 
 # Services

@@ -99,3 +99,29 @@ class Service(SoftDeleteTimestamps, Base):
     report_count = sa.Column(sa.Integer, default=0, nullable=False)
     disabled = sa.Column(sa.Boolean, default=False, nullable=False)
     disabled_reason = sa.Column(sa.String(255))
+
+
+class OutboxNotification(Base):
+    """A notification committed with its outcome, waiting to be published.
+
+    Written in the transaction that records the outcome, deleted once the
+    broker confirmed it: a crash in between leaves the row, and the relay
+    publishes it again under the same message_id.
+    """
+
+    __tablename__ = 'notification_outbox'
+    __table_args__ = (
+        sa.Index('ix_notification_outbox_created_at', 'created_at'),
+        TABLE_ARGS,
+    )
+
+    message_id = sa.Column(sa.String(36), primary_key=True)
+    priority = sa.Column(sa.String(16), nullable=False)
+    event_type = sa.Column(sa.String(255), nullable=False)
+    # NOTE: the whole oslo.messaging notification (context keys included),
+    # as JSON: the relay publishes exactly what was committed.
+    body = sa.Column(sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql',
+                                            'mariadb'), nullable=False)
+    created_at = sa.Column(DateTime, default=timeutils.utcnow,
+                           nullable=False)
+    attempts = sa.Column(sa.Integer, default=0, nullable=False)
