@@ -98,11 +98,19 @@ class RequestContext(context.RequestContext):
                               values.get(long_key) or values.get(short_key))
         return super().from_dict(values, **kwargs)
 
-    def redacted(self) -> 'RequestContext':
-        """A copy without credentials, fit for notifications and logs."""
+    def redacted_copy(self, **kwargs: Any) -> 'RequestContext':
+        """A copy without credentials, fit for notifications and logs.
+
+        Unlike oslo.context's, it keeps every other field (Cinder's
+        notifications carry them all) and does not become the thread's
+        current context.
+        """
         clone = copy.copy(self)
         clone.auth_token = None
+        clone.service_token = None
         clone.service_catalog = []
+        for key, value in kwargs.items():
+            setattr(clone, key, value)
         return clone
 
     def elevated(self) -> 'RequestContext':

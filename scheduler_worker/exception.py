@@ -28,6 +28,10 @@ class InvalidVolume(Invalid):
     msg_fmt = 'Invalid volume: %(reason)s'
 
 
+class InvalidMessage(Invalid):
+    msg_fmt = 'Cannot handle this message: %(reason)s'
+
+
 class UnsupportedObject(Invalid):
     msg_fmt = ('Cannot accept object %(name)s %(version)s from namespace '
                '%(namespace)s: %(reason)s')
@@ -51,3 +55,7 @@ class VolumeExists(SchedulerWorkerException):
 
 class NoValidBackend(SchedulerWorkerException):
     msg_fmt = 'No valid backend was found. %(reason)s'
+
+
+class TemporaryFailure(SchedulerWorkerException):
+    msg_fmt = 'Temporary failure, the cast will be handled again: %(reason)s'

@@ -2,6 +2,7 @@
 
 import logging
 
+from oslo_db import exception as db_exc
 import oslo_messaging
 
 from scheduler_worker import exception
@@ -30,9 +31,9 @@ class SchedulerManager:
         self._creator = creator
 
     @oslo_messaging.expected_exceptions(exception.Invalid)
-    def create_volume(self, context, volume, request_spec=None,
+    def create_volume(self, context, volume=None, request_spec=None,
                       filter_properties=None, snapshot_id=None,
-                      image_id=None, backup_id=None) -> None:
+                      image_id=None, backup_id=None, **kwargs) -> None:
         """Persist a volume and report it (RPC API 3.0).
 
         :param volume: a Volume (ours or Cinder's 1.x primitive) or a dict
@@ -44,9 +45,18 @@ class SchedulerManager:
         :param snapshot_id: accepted; the volume's own field is stored.
         :param image_id: accepted for Cinder compatibility.
         :param backup_id: accepted for Cinder compatibility.
+        :param kwargs: arguments a newer 3.x client may add; ignored.
         :raises Invalid: the request cannot be honoured; the volume is
             recorded in error and an ERROR notification was sent.
+        :raises TemporaryFailure: the database stayed unreachable through
+            oslo.db's retries; the cast should be handled again later.
         """
         LOG.debug('create_volume cast received (message %s)',
                   context.message_id)
-        self._creator.create(context, volume, request_spec=request_spec)
+        if kwargs:
+            LOG.debug('Ignoring create_volume arguments %s',
+                      ', '.join(sorted(kwargs)))
+        try:
+            self._creator.create(context, volume, request_spec=request_spec)
+        except (db_exc.DBConnectionError, db_exc.DBDeadlock) as exc:
+            raise exception.TemporaryFailure(reason=str(exc)) from exc

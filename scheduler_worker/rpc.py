@@ -4,23 +4,16 @@ from typing import Any
 
 from oslo_config import cfg
 import oslo_messaging
-from oslo_messaging.serializer import JsonPayloadSerializer
 
 from scheduler_worker import context as sw_context
 from scheduler_worker.objects import base as objects_base
 
 
 class RequestContextSerializer(oslo_messaging.Serializer):
-    """Carries our RequestContext across, around an entity serializer.
+    """Carries our RequestContext across, around an entity serializer."""
 
-    With ``redact=True`` (notifications) the context leaves without its
-    auth token or service catalog.
-    """
-
-    def __init__(self, base: oslo_messaging.Serializer | None = None,
-                 redact: bool = False) -> None:
+    def __init__(self, base: oslo_messaging.Serializer | None = None) -> None:
         self._base = base or oslo_messaging.NoOpSerializer()
-        self._redact = redact
 
     def serialize_entity(self, context, entity: Any) -> Any:
         return self._base.serialize_entity(context, entity)
@@ -29,8 +22,6 @@ class RequestContextSerializer(oslo_messaging.Serializer):
         return self._base.deserialize_entity(context, entity)
 
     def serialize_context(self, context) -> dict[str, Any]:
-        if self._redact:
-            context = context.redacted()
         return context.to_dict()
 
     def deserialize_context(self, context: dict[str, Any]):
@@ -48,15 +39,6 @@ def get_rpc_transport(conf: cfg.ConfigOpts) -> oslo_messaging.Transport:
 def get_notification_transport(
         conf: cfg.ConfigOpts) -> oslo_messaging.Transport:
     return oslo_messaging.get_notification_transport(conf)
-
-
-def get_notifier(transport: oslo_messaging.Transport,
-                 host: str) -> oslo_messaging.Notifier:
-    """Notifier with publisher id ``scheduler.<host>``, contexts redacted."""
-    return oslo_messaging.Notifier(
-        transport, publisher_id='scheduler.%s' % host,
-        serializer=RequestContextSerializer(JsonPayloadSerializer(),
-                                            redact=True))
 
 
 def get_client(transport: oslo_messaging.Transport, topic: str,

@@ -3,6 +3,8 @@
 import logging
 import sys
 
+from kombu import serialization as kombu_serialization
+
 from oslo_config import cfg
 import oslo_messaging
 from oslo_service import backend
@@ -10,6 +12,7 @@ from oslo_service import service
 
 from scheduler_worker import context
 from scheduler_worker import manager
+from scheduler_worker import notifications
 from scheduler_worker.messaging import server as rpc_server
 from scheduler_worker import objects
 from scheduler_worker import rpc
@@ -44,16 +47,28 @@ class WorkerService(service.Service):
         self.host = conf.host
         self.topic = conf.scheduler.topic
         self.service_ref = None
+        self.outbox = None
         self._rpc_server = None
         self._given_transports = (transport, notification_transport)
         self._owned_transports = []
 
-    def start(self) -> None:
-        admin = context.get_admin_context()
-        # NOTE: the services row doubles as the check that the database
-        # answers; we consume nothing before it does.
-        self.service_ref = objects.Service.get_or_create(
-            admin, self.host, self.binary, self.topic)
+    def _size_resources(self) -> None:
+        """Tie prefetch and the DB pool to the worker's concurrency.
+
+        Unset, oslo.messaging prefetches without limit and oslo.db opens up
+        to 55 connections per process; a burst then exhausts the
+        database's connections. These are defaults: explicit settings win.
+        """
+        concurrency = self.conf.scheduler.concurrency
+        # NOTE: one connection per handler thread, one for the heartbeat
+        # and one for the notification relay.
+        self.conf.set_default('max_pool_size', concurrency + 2,
+                              group='database')
+        self.conf.set_default('max_overflow', 0, group='database')
+        self.conf.set_default('rabbit_qos_prefetch_count', concurrency,
+                              group='oslo_messaging_rabbit')
+
+    def _transports(self) -> tuple:
         transport, notification_transport = self._given_transports
         if transport is None:
             transport = rpc.get_rpc_transport(self.conf)
@@ -62,21 +77,48 @@ class WorkerService(service.Service):
             notification_transport = rpc.get_notification_transport(
                 self.conf)
             self._owned_transports.append(notification_transport)
-        creator = volumes.VolumeCreator(
-            rpc.get_notifier(notification_transport, self.host),
-            max_size=self.conf.scheduler.max_volume_size_gb)
-        self._rpc_server = rpc_server.get_rpc_server(
-            transport, self.topic, self.host,
-            [manager.SchedulerManager(creator)])
-        self._rpc_server.start()
+        return transport, notification_transport
+
+    def start(self) -> None:
+        # NOTE: kombu refuses pickle by default; say so here, since a
+        # library enabling it would let any publisher run code in us.
+        kombu_serialization.disable_insecure_serializers(['json'])
+        transport, notification_transport = self._transports()
+        # NOTE: after the transports registered their options, before the
+        # first database connection and the consumer's channel.
+        self._size_resources()
+        # NOTE: the services row doubles as the check that the database
+        # answers; we consume nothing before it does.
+        self.service_ref = objects.Service.get_or_create(
+            context.get_admin_context(), self.host, self.binary, self.topic)
+        self.outbox = notifications.Outbox(self.conf, notification_transport,
+                                           self.host)
+        # NOTE: what a previous run committed but could not publish goes
+        # out before anything new.
+        self.outbox.relay()
+        self._rpc_server = self._rpc_server_for(transport)
+        self._rpc_server.start(
+            override_pool_size=self.conf.scheduler.concurrency)
         LOG.info('oslo.service backend: %s; RPC executor: %s; eventlet '
                  'monkey-patched: %s', backend.get_backend_type().value,
                  self._rpc_server.executor_type,
                  eventlet_monkey_patched())
         self.tg.add_timer(self.conf.report_interval, self.report_state,
                           initial_delay=self.conf.report_interval)
+        interval = self.conf.scheduler.outbox_relay_interval
+        self.tg.add_timer(interval, self.relay_notifications,
+                          initial_delay=interval)
         LOG.info('%s consuming topic %s as host %s', self.binary,
                  self.topic, self.host)
+
+    def _rpc_server_for(self, transport) -> rpc_server.RPCServer:
+        creator = volumes.VolumeCreator(
+            self.outbox, max_size=self.conf.scheduler.max_volume_size_gb)
+        return rpc_server.get_rpc_server(
+            transport, self.topic, self.host,
+            [manager.SchedulerManager(creator)],
+            report_poison=self.outbox.report_failure,
+            max_message_bytes=self.conf.scheduler.max_message_bytes)
 
     def report_state(self) -> None:
         try:
@@ -86,6 +128,15 @@ class WorkerService(service.Service):
             # one will tell whether the database is back.
             LOG.exception('Heartbeat of %s on %s failed', self.binary,
                           self.host)
+
+    def relay_notifications(self) -> None:
+        try:
+            # NOTE: only rows older than one interval: younger ones are
+            # most likely being published by the handler that wrote them.
+            self.outbox.relay(
+                older_than=self.conf.scheduler.outbox_relay_interval)
+        except Exception:
+            LOG.exception('Relaying pending notifications failed')
 
     def stop(self, graceful: bool = True) -> None:
         """Stop consuming, finish the casts in flight, then disconnect."""

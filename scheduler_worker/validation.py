@@ -7,10 +7,8 @@ refused is still recorded, in status error, with what could be trusted.
 """
 
 from collections.abc import Callable
-import datetime
 from typing import Any
 
-from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 MAX_STRING = 255
@@ -48,18 +46,6 @@ def _boolean(name: str, value: Any) -> bool:
         raise ValueError('%s must be true or false, not %r'
                          % (name, _short(value)))
     return value
-
-
-def _datetime(name: str, value: Any) -> datetime.datetime | None:
-    if value is None or isinstance(value, datetime.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return timeutils.normalize_time(timeutils.parse_isotime(value))
-        except ValueError:
-            pass
-    raise ValueError('%s must be an ISO 8601 time, not %r'
-                     % (name, _short(value)))
 
 
 def _one_of(allowed: tuple[str, ...]) -> Callable[[str, Any], str | None]:
@@ -117,7 +103,6 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     'bootable': _boolean,
     'multiattach': _boolean,
     'metadata': _metadata,
-    'created_at': _datetime,
 }
 
 

@@ -5,6 +5,8 @@ from typing import Any
 import uuid
 
 from oslo_db import exception as db_exc
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from scheduler_worker import exception
 from scheduler_worker import notifications
@@ -36,6 +38,8 @@ def _requested_fields(volume: Any) -> dict[str, Any]:
             **cinder.describe(volume))
         exc.volume_id = data.get('id') if isinstance(data, dict) else None
         raise exc
+    if volume is None:
+        raise exception.InvalidVolume(reason='volume is required')
     if not isinstance(volume, dict):
         raise exception.InvalidVolume(
             reason='volume must be an object, not %s' % type(volume).__name__)
@@ -57,11 +61,25 @@ def _with_owner(raw: dict[str, Any], properties: dict[str, Any],
     return raw
 
 
+def _spec_and_properties(request_spec: Any) -> tuple[dict, dict]:
+    spec = cinder.to_plain(request_spec)
+    spec = spec if isinstance(spec, dict) else {}
+    properties = spec.get('volume_properties')
+    return spec, properties if isinstance(properties, dict) else {}
+
+
+def _properties_of(values: dict[str, Any]) -> dict[str, Any]:
+    keys = ('size', 'availability_zone', 'display_name',
+            'display_description', 'user_id', 'project_id', 'status',
+            'attach_status', 'volume_type_id', 'metadata')
+    return {k: values[k] for k in keys if k in values}
+
+
 class VolumeCreator:
     """Turns create_volume casts into volume rows and notifications."""
 
-    def __init__(self, notifier, max_size: int) -> None:
-        self.notifier = notifier
+    def __init__(self, outbox: notifications.Outbox, max_size: int) -> None:
+        self.outbox = outbox
         self.max_size = max_size
 
     def create(self, context, volume: Any,
@@ -71,15 +89,12 @@ class VolumeCreator:
         Raises Invalid (after recording the volume in error and sending
         the ERROR notification) when the request cannot be honoured.
         """
-        spec = cinder.to_plain(request_spec)
-        spec = spec if isinstance(spec, dict) else {}
-        properties = spec.get('volume_properties')
-        properties = properties if isinstance(properties, dict) else {}
+        spec, properties = _spec_and_properties(request_spec)
         try:
             raw = _with_owner(_requested_fields(volume), properties, context)
         except exception.Invalid as exc:
-            volume_id = getattr(exc, 'volume_id', None)
-            self._fail(context, volume_id, {}, spec, properties, exc)
+            self._fail(context, getattr(exc, 'volume_id', None), {}, spec,
+                       properties, exc)
             raise
         values, problems = validation.check_volume(raw, self.max_size)
         if 'id' not in raw and context.message_id:
@@ -92,9 +107,14 @@ class VolumeCreator:
         return self._persist(context, values, spec, properties)
 
     def _persist(self, context, values, spec, properties) -> objects.Volume:
+        values = dict(values, created_at=timeutils.utcnow())
+        values.setdefault('id', uuidutils.generate_uuid())
+        values.setdefault('status', 'creating')
         volume = objects.Volume(context=context, **values)
+        outbox = self.outbox.stage(context, notifications.CREATE_END, 'INFO',
+                                   notifications.volume_usage(volume))
         try:
-            volume.create()
+            volume.create(outbox=outbox)
         except exception.VolumeExists:
             LOG.info('Volume %s already exists: duplicate delivery, '
                      'nothing to do', values['id'])
@@ -102,54 +122,50 @@ class VolumeCreator:
         except db_exc.DBConnectionError:
             raise
         except db_exc.DBError as exc:
-            LOG.error('Database refused volume %s: %s', values.get('id'),
-                      exc)
+            LOG.error('Database refused volume %s: %s', values['id'], exc)
             refused = exception.InvalidVolume(
                 reason='the database refused it (%s)' % type(exc).__name__)
-            self._fail(context, values.get('id'), values, spec, properties,
+            self._fail(context, values['id'], values, spec, properties,
                        refused)
             raise refused
         LOG.info('Created volume %s (%s GiB) on host %s', volume.id,
                  volume.size, volume.host or '-')
-        notifications.notify_create_end(self.notifier, context, volume)
+        self.outbox.publish(outbox)
         return volume
 
     def _fail(self, context, volume_id, values, spec, properties,
               exc: Exception) -> None:
         """Record the volume in error (where its id is known) and notify."""
         LOG.error('Cannot create volume %s: %s', volume_id or '(no id)', exc)
-        if volume_id is not None and not self._record_error(
-                context, volume_id, values):
-            return
-        payload = notifications.create_failure(
-            volume_id, spec, properties or _properties_of(values), exc)
-        notifications.notify_create_error(self.notifier, context, payload)
+        outbox = self.outbox.stage(
+            context, notifications.CREATE_ERROR, 'ERROR',
+            notifications.create_failure(
+                volume_id, spec, properties or _properties_of(values), exc))
+        if volume_id is None:
+            self.outbox.add(outbox)
+        elif self._record_error(context, volume_id, values, outbox):
+            self.outbox.publish(outbox)
 
     @staticmethod
-    def _record_error(context, volume_id: str, values: dict) -> bool:
+    def _record_error(context, volume_id: str, values: dict,
+                      outbox: list) -> bool:
         """Store the refused volume in status error; False if it exists."""
         values = dict(values, id=volume_id, status='error')
         for key in ('metadata', 'size'):
             values.setdefault(key, None)
         try:
             try:
-                objects.Volume(context=context, **values).create()
+                objects.Volume(context=context, **values).create(
+                    outbox=outbox)
             except db_exc.DBConnectionError:
                 raise
             except db_exc.DBError:
                 # NOTE: the values themselves may be what the database
                 # refuses; the id and status alone still tell the user.
                 objects.Volume(context=context, id=volume_id,
-                               status='error').create()
+                               status='error').create(outbox=outbox)
         except exception.VolumeExists:
             LOG.info('Volume %s already exists: not recording this '
                      'refused delivery again', volume_id)
             return False
         return True
-
-
-def _properties_of(values: dict[str, Any]) -> dict[str, Any]:
-    keys = ('size', 'availability_zone', 'display_name',
-            'display_description', 'user_id', 'project_id', 'status',
-            'attach_status', 'volume_type_id', 'metadata')
-    return {k: values[k] for k in keys if k in values}

@@ -18,12 +18,41 @@ scheduler_opts = [
              'to this topic. Set it to "cinder-scheduler" to take the '
              'place of cinder-scheduler for an unmodified cinder-api.'),
     cfg.IntOpt(
+        'concurrency',
+        default=16,
+        min=1,
+        max=1024,
+        help='Casts handled at once by each worker process (handler '
+             'threads; replaces [DEFAULT] executor_thread_pool_size for the '
+             'scheduler topic). Unless set explicitly, RabbitMQ prefetch '
+             '([oslo_messaging_rabbit] rabbit_qos_prefetch_count) is this '
+             'many casts and the database pool ([database] max_pool_size) '
+             'this plus 2 connections, with no overflow: size '
+             'workers * (concurrency + 2) below the database\'s connection '
+             'limit.'),
+    cfg.IntOpt(
         'max_volume_size_gb',
         default=16384,
         min=1,
         help='Largest volume size, in GiB, that a create_volume cast may '
              'ask for. Larger requests end in status error with an ERROR '
              'notification.'),
+    cfg.IntOpt(
+        'max_message_bytes',
+        default=1048576,
+        min=1024,
+        help='Largest cast body, in bytes, the worker handles. Larger '
+             'messages are rejected as poison (logged, reported by an '
+             'ERROR notification, dead-lettered if the queue has a '
+             'dead-letter exchange).'),
+    cfg.IntOpt(
+        'outbox_relay_interval',
+        default=10,
+        min=1,
+        help='Seconds between two passes of the notification relay, which '
+             'publishes notifications that were committed but not yet '
+             'confirmed by the broker (after a broker outage or a crash). '
+             'Each pass takes those at least this old.'),
 ]
 
 

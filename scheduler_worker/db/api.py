@@ -53,6 +53,11 @@ def volume_update(context, volume_id: str, values: dict[str, Any],
                               outbox=outbox)
 
 
+def outbox_add(context, outbox: list[dict[str, Any]]) -> None:
+    """Store notifications that report no stored outcome."""
+    return IMPL.outbox_add(context, outbox)
+
+
 def outbox_get_pending(context, older_than: float = 0,
                        limit: int = 100) -> list[dict[str, Any]]:
     """Notifications committed at least ``older_than`` seconds ago."""

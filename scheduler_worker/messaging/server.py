@@ -1,15 +1,38 @@
-"""The RPC server: oslo.messaging's, told which message each context came in."""
+"""The RPC server: each cast is acknowledged only once its outcome is committed.
+
+What happens to a message, decided after its handling:
+
+* handled (volume stored, or refused and recorded in error): acknowledge;
+* a temporary failure (the database stays unreachable after oslo.db's
+  retries): requeue after a pause, it will be handled again;
+* poison (not a cast we can dispatch: unknown or private method,
+  unsupported version, bad arguments or context, oversized or too deeply
+  nested): log once, report with an ERROR notification, reject. Rejected
+  messages go to the queue's dead-letter exchange when a broker policy
+  gives it one, and are dropped otherwise;
+* not yet started when the server stops: requeue, for another worker.
+"""
 
 import hashlib
 import logging
+import threading
+import time
+from typing import Any
 
 from oslo_serialization import jsonutils
 import oslo_messaging
+from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 from oslo_messaging.rpc import server as rpc_server
 
+from scheduler_worker import context as sw_context
+from scheduler_worker import exception
+from scheduler_worker.messaging import listener
 from scheduler_worker import rpc
 
 LOG = logging.getLogger(__name__)
+
+MAX_DEPTH = 32
+TEMPORARY_FAILURE_PAUSE = 1.0
 
 
 def message_id(incoming) -> str:
@@ -26,22 +49,128 @@ def message_id(incoming) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of decoded JSON, counted no further than ``limit``."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict)
+                               else item)]
+        depth += 1
+    return depth
+
+
+def _body_size(incoming) -> int:
+    raw = getattr(incoming.message, '_raw_message', None)
+    return len(raw.body) if raw is not None else 0
+
+
 class RPCServer(rpc_server.RPCServer):
+    """oslo.messaging's RPC server, acknowledging after the outcome."""
+
+    def __init__(self, transport, target, dispatcher, report_poison,
+                 max_message_bytes: int, batch_size: int = 1,
+                 batch_timeout: float | None = None) -> None:
+        super().__init__(transport, target, dispatcher)
+        self._report_poison = report_poison
+        self._max_message_bytes = max_message_bytes
+        self._batch_size = batch_size
+        self._batch_timeout = batch_timeout
+        self._stopping = threading.Event()
+
+    def _create_listener(self):
+        # NOTE: once stopping starts, casts not yet started go back to the
+        # queue; those being handled finish (wait() waits for them).
+        return listener.listen(self.transport, self._target,
+                               self._batch_size, self._batch_timeout,
+                               self._stopping)
+
     def _process_incoming(self, incoming):
-        # NOTE: the dispatcher rebuilds the RequestContext from this dict;
-        # our RequestContext keeps message_id without ever sending it on.
-        incoming[0].ctxt['message_id'] = message_id(incoming[0])
-        super()._process_incoming(incoming)
+        for message in incoming:
+            if self._stopping.is_set():
+                message.requeue()
+                continue
+            self._settle(message, self._handle(message))
+
+    @staticmethod
+    def _settle(message, outcome: str) -> None:
+        if outcome == 'requeue':
+            message.requeue()
+        elif outcome == 'reject':
+            getattr(message, 'reject', message.acknowledge)()
+        else:
+            message.acknowledge()
+
+    def _handle(self, message) -> str:
+        message.ctxt['message_id'] = message_id(message)
+        method = message.message.get('method')
+        try:
+            self._screen(message)
+            self.dispatcher.dispatch(message)
+        except rpc_dispatcher.ExpectedException:
+            # NOTE: the endpoint refused the request and already recorded
+            # and reported it.
+            return 'ack'
+        except exception.TemporaryFailure as exc:
+            LOG.warning('Requeueing %s (message %s): %s', method,
+                        message.ctxt['message_id'], exc)
+            time.sleep(TEMPORARY_FAILURE_PAUSE)
+            return 'requeue'
+        except Exception as exc:
+            self._poison(message, method, exc)
+            return 'reject'
+        return 'ack'
+
+    def _screen(self, message) -> None:
+        size = _body_size(message)
+        if size > self._max_message_bytes:
+            raise exception.InvalidMessage(
+                reason='%d bytes, more than the %d allowed' % (
+                    size, self._max_message_bytes))
+        if _depth(message.message, MAX_DEPTH) > MAX_DEPTH:
+            raise exception.InvalidMessage(
+                reason='nested deeper than %d levels' % MAX_DEPTH)
+
+    def _poison(self, message, method, exc: Exception) -> None:
+        context = _context_of(message.ctxt)
+        LOG.error('Rejecting message %s (method %r): %s: %s',
+                  message.ctxt['message_id'], _short(method),
+                  type(exc).__name__, exc)
+        try:
+            self._report_poison(context, method, exc)
+        except Exception:
+            LOG.exception('Could not report poison message %s',
+                          message.ctxt['message_id'])
+
+
+def _short(value: Any, limit: int = 64) -> Any:
+    text = repr(value)
+    return value if len(text) <= limit else text[:limit] + '...'
+
+
+def _context_of(ctxt: dict[str, Any]) -> sw_context.RequestContext:
+    """The sender's context, or as much of it as can be trusted."""
+    try:
+        return sw_context.RequestContext.from_dict(ctxt)
+    except Exception:
+        request_id = ctxt.get('request_id')
+        return sw_context.RequestContext(
+            request_id=request_id if isinstance(request_id, str) and len(
+                request_id) <= 255 else None,
+            message_id=ctxt.get('message_id'))
 
 
 def get_rpc_server(transport: oslo_messaging.Transport, topic: str,
-                   host: str, endpoints: list) -> RPCServer:
-    """An RPC server on ``topic`` (and ``topic.host``).
+                   host: str, endpoints: list, report_poison,
+                   max_message_bytes: int, batch_size: int = 1,
+                   batch_timeout: float | None = None) -> RPCServer:
+    """An RPC server on ``topic``, ``topic.host`` and the topic's fanout.
 
     oslo.messaging picks its threading executor: nothing is monkey-patched.
     """
     target = oslo_messaging.Target(topic=topic, server=host)
-    return oslo_messaging.get_rpc_server(
-        transport, target, endpoints, serializer=rpc.rpc_serializer(),
-        access_policy=oslo_messaging.DefaultRPCAccessPolicy,
-        server_cls=RPCServer)
+    dispatcher = rpc_dispatcher.RPCDispatcher(
+        endpoints, rpc.rpc_serializer(),
+        oslo_messaging.DefaultRPCAccessPolicy)
+    return RPCServer(transport, target, dispatcher, report_poison,
+                     max_message_bytes, batch_size, batch_timeout)

@@ -46,7 +46,8 @@ class Volume(base.SchedulerWorkerObject, base.VersionedObjectDictCompat):
         'deleted': fields.BooleanField(default=False),
     }
 
-    # NOTE: columns the database fills in; never sent in an insert.
+    # NOTE: columns the database fills in. created_at may be given, so
+    # that a notification staged before the insert carries the same time.
     _DB_MANAGED = ('created_at', 'updated_at', 'deleted_at', 'deleted')
 
     @classmethod
@@ -54,21 +55,25 @@ class Volume(base.SchedulerWorkerObject, base.VersionedObjectDictCompat):
         return cls._from_db_object(context, cls(),
                                    db.volume_get(context, volume_id))
 
-    def create(self) -> None:
-        """Insert this volume; raises VolumeExists if its id is taken."""
+    def create(self, outbox: list[dict[str, Any]] | None = None) -> None:
+        """Insert this volume, with its notifications, in one transaction.
+
+        Raises VolumeExists, and stores nothing, if the id is taken.
+        """
         values = {k: v for k, v in self.obj_get_changes().items()
-                  if k not in self._DB_MANAGED}
+                  if k not in self._DB_MANAGED or k == 'created_at'}
         values.setdefault('id', uuidutils.generate_uuid())
         values.setdefault('status', 'creating')
-        db_volume = db.volume_create(self._context, values)
+        db_volume = db.volume_create(self._context, values, outbox=outbox)
         self._from_db_object(self._context, self, db_volume)
 
-    def save(self, expected: dict[str, Any] | None = None) -> None:
+    def save(self, expected: dict[str, Any] | None = None,
+             outbox: list[dict[str, Any]] | None = None) -> None:
         """Write changed fields; with ``expected``, only if still true."""
         updates = self.obj_get_changes()
         if updates:
             db_volume = db.volume_update(self._context, self.id, updates,
-                                         expected=expected)
+                                         expected=expected, outbox=outbox)
             self._from_db_object(self._context, self, db_volume)
 
 

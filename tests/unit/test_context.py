@@ -55,7 +55,7 @@ def test_round_trip_keeps_domains_names_and_cinder_fields():
 def test_redacted_copy_has_no_credentials():
     ctx = context.RequestContext.from_dict(_cinder_context_dict())
     ctx.service_catalog = [{'endpoints': 'secret'}]
-    redacted = ctx.redacted()
+    redacted = ctx.redacted_copy()
     assert redacted.auth_token is None
     assert redacted.service_catalog == []
     assert 'SECRET-TOKEN' not in repr(redacted.to_dict())

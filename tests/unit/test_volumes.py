@@ -6,7 +6,6 @@ import pytest
 from scheduler_worker import context
 from scheduler_worker import exception
 from scheduler_worker import notifications
-from scheduler_worker import rpc
 from scheduler_worker import volumes
 from tests import fixtures
 
@@ -16,8 +15,8 @@ def creator(sqlite_db):
     conf = fixtures.make_conf(transport_url='fake:/')
     transport = oslo_messaging.get_notification_transport(conf)
     capture = fixtures.NotificationCapture(transport)
-    yield volumes.VolumeCreator(rpc.get_notifier(transport, 'unit'),
-                                max_size=10), capture, sqlite_db
+    outbox = notifications.Outbox(conf, transport, 'unit')
+    yield volumes.VolumeCreator(outbox, max_size=10), capture, sqlite_db
     capture.stop()
     transport.cleanup()
 
@@ -53,10 +52,12 @@ def test_refused_duplicate_is_not_reported_twice(creator):
                    id=volume_id) == [('error', None)]
 
 
-@pytest.mark.parametrize('volume', [None, 'vol', 42, ['size', 1]])
-def test_volume_that_is_not_an_object_is_refused(creator, volume):
+@pytest.mark.parametrize('volume,expected', [
+    (None, 'volume is required'), ('vol', 'must be an object'),
+    (42, 'must be an object'), (['size', 1], 'must be an object')])
+def test_volume_that_is_not_an_object_is_refused(creator, volume, expected):
     create, capture, _ = creator
-    with pytest.raises(exception.InvalidVolume, match='must be an object'):
+    with pytest.raises(exception.InvalidVolume, match=expected):
         create.create(_ctx(), volume)
     [note] = capture.wait_for(notifications.CREATE_ERROR, 1)
     assert note['payload']['volume_id'] is None

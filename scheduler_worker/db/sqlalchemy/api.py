@@ -178,6 +178,14 @@ def volume_update(context, volume_id: str, values: dict[str, Any],
 # Notification outbox
 
 @oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def outbox_add(context, outbox: list[dict[str, Any]]) -> None:
+    """Store notifications that report no stored outcome."""
+    _outbox_add(context, outbox)
+
+
+@oslo_db_api.safe_for_db_retry
 @main_context_manager.reader
 def outbox_get_pending(context, older_than: float = 0,
                        limit: int = 100) -> list[dict[str, Any]]:

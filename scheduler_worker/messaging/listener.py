@@ -1,0 +1,85 @@
+"""How casts leave RabbitMQ: oslo.messaging's listener, without its early ack.
+
+oslo.messaging's RPC listener acknowledges each message in the consumer
+callback, before the endpoint runs (amqpdriver.RpcAMQPListener): a worker
+that dies then loses the cast. We listen exactly as its driver does (same
+connection handling, queue names, declaration arguments, envelope), but
+with the listener its notification servers use, whose messages stay
+unacknowledged until the server says what became of them.
+"""
+
+import logging
+import threading
+
+import oslo_messaging
+from oslo_messaging._drivers import amqpdriver
+from oslo_messaging._drivers import base as driver_base
+from oslo_messaging._drivers import common as driver_common
+
+LOG = logging.getLogger(__name__)
+
+
+class IncomingMessage(amqpdriver.NotificationAMQPIncomingMessage):
+    """A cast that is acknowledged, requeued or rejected explicitly.
+
+    Every operation runs on the polling thread (kombu is not thread safe).
+    """
+
+    def reject(self) -> None:
+        """Drop the message, or dead-letter it if the queue has a DLX."""
+        def _do_reject():
+            try:
+                # NOTE: self.message is the driver's RabbitMessage; its
+                # kombu message is the only handle on basic.reject.
+                self.message._raw_message.reject(requeue=False)
+            except Exception as exc:
+                LOG.warning('Failed to reject a message: %s', exc)
+        self._message_operations_handler.do(_do_reject)
+
+
+class CastListener(amqpdriver.AMQPListener):
+    message_cls = IncomingMessage
+
+
+class StoppableListenerAdapter(driver_base.PollStyleListenerAdapter):
+    """Tells the server that stopping began, before buffered casts drain.
+
+    On stop, oslo.messaging hands over the casts already fetched from the
+    broker; with ``stopping`` set, the server returns them to the queue
+    instead of starting them.
+    """
+
+    def __init__(self, listener, batch_size: int,
+                 batch_timeout: float | None,
+                 stopping: threading.Event) -> None:
+        super().__init__(listener, batch_size, batch_timeout)
+        self._stopping = stopping
+
+    def stop(self) -> None:
+        self._stopping.set()
+        super().stop()
+
+
+def listen(transport: oslo_messaging.Transport,
+           target: oslo_messaging.Target, batch_size: int,
+           batch_timeout: float | None,
+           stopping: threading.Event) -> driver_base.Listener:
+    """Consume ``target`` like the driver's own listen(), acks deferred.
+
+    Transports other than AMQP ones (fake:// in tests) keep their driver's
+    listener: they have no acknowledgement to defer.
+    """
+    driver = transport._driver
+    if not isinstance(driver, amqpdriver.AMQPDriverBase):
+        return transport._listen(target, batch_size, batch_timeout)
+    conn = driver._get_connection(driver_common.PURPOSE_LISTEN)
+    listener = CastListener(driver, conn)
+    exchange = driver._get_exchange(target)
+    conn.declare_topic_consumer(exchange_name=exchange, topic=target.topic,
+                                callback=listener)
+    conn.declare_topic_consumer(
+        exchange_name=exchange,
+        topic='%s.%s' % (target.topic, target.server), callback=listener)
+    conn.declare_fanout_consumer(target.topic, listener)
+    return StoppableListenerAdapter(listener, batch_size, batch_timeout,
+                                    stopping)
