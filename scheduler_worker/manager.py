@@ -1,4 +1,4 @@
-"""The RPC endpoint: what scheduler-worker answers on its topic. Thin; delegates."""
+"""The RPC endpoint: what the worker answers on its topic. Thin."""
 
 import logging
 

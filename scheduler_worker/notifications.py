@@ -1,4 +1,4 @@
-"""Notifications: Cinder's payloads, committed with the outcome, then published.
+"""Notifications: Cinder's payloads, committed with the outcome, published.
 
 A notification is written to the outbox in the transaction that records the
 outcome it reports, published right after the commit, and deleted once the

@@ -1,4 +1,4 @@
-"""Client side of the scheduler RPC API: what an API service imports to cast."""
+"""Client side of the scheduler RPC API, for API services that cast."""
 
 from typing import Any
 
@@ -11,7 +11,7 @@ from scheduler_worker import rpc
 
 
 class SchedulerAPI:
-    """Casts to scheduler-worker, in the wire format Cinder's SchedulerAPI uses.
+    """Casts to scheduler-worker in the wire format of Cinder's SchedulerAPI.
 
     API version history:
 

@@ -4,7 +4,6 @@ import logging
 import sys
 
 from kombu import serialization as kombu_serialization
-
 from oslo_config import cfg
 import oslo_messaging
 from oslo_service import backend
@@ -13,10 +12,10 @@ from oslo_service import service
 from scheduler_worker import context
 from scheduler_worker import manager
 from scheduler_worker import notifications
-from scheduler_worker.messaging import server as rpc_server
 from scheduler_worker import objects
 from scheduler_worker import rpc
 from scheduler_worker import volumes
+from scheduler_worker.messaging import server as rpc_server
 
 LOG = logging.getLogger(__name__)
 

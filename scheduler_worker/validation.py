@@ -66,7 +66,8 @@ def _metadata(name: str, value: Any) -> dict[str, str]:
         try:
             value = {item['key']: item['value'] for item in value}
         except (TypeError, KeyError):
-            raise ValueError('%s must be an object of strings' % name)
+            raise ValueError('%s must be an object of strings'
+                             % name) from None
     if not isinstance(value, dict):
         raise ValueError('%s must be an object of strings, not %s'
                          % (name, type(value).__name__))

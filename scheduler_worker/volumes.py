@@ -1,4 +1,4 @@
-"""Creating a volume from a cast: check it, persist it once, report the outcome."""
+"""Creating a volume from a cast: check, persist once, report."""
 
 import logging
 from typing import Any
@@ -11,8 +11,8 @@ from oslo_utils import uuidutils
 from scheduler_worker import exception
 from scheduler_worker import notifications
 from scheduler_worker import objects
-from scheduler_worker.objects import cinder
 from scheduler_worker import validation
+from scheduler_worker.objects import cinder
 
 LOG = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class VolumeCreator:
                 reason='the database refused it (%s)' % type(exc).__name__)
             self._fail(context, values['id'], values, spec, properties,
                        refused)
-            raise refused
+            raise refused from exc
         LOG.info('Created volume %s (%s GiB) on host %s', volume.id,
                  volume.size, volume.host or '-')
         self.outbox.publish(outbox)

@@ -1,15 +1,18 @@
-"""Test fixtures that build real things: configuration, databases, vhosts, workers.
+"""Fixtures that build real things: config, databases, vhosts, workers.
 
 Real-service fixtures skip when the service is missing on a developer's
 machine, and fail instead when CI is set: CI must never pass by skipping.
 """
 
+import configparser
 import copy
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -278,3 +281,85 @@ def publish_raw(amqp_url: str, routing_key: str, body: str,
         producer = conn.Producer()
         producer.publish(body, exchange=exchange, routing_key=routing_key,
                          delivery_mode=2, serializer=None, **properties)
+
+
+# The worker as operators run it: console scripts and a config file
+
+BIN_DIR = os.path.dirname(sys.executable)
+
+
+def console_script(name: str) -> str:
+    return os.path.join(BIN_DIR, name)
+
+
+def write_config(path, options: dict[str, dict[str, object]]) -> str:
+    """Write an oslo.config file: {section: {option: value}}."""
+    parser = configparser.ConfigParser(interpolation=None)
+    for section, values in options.items():
+        parser[section] = {k: _ini_value(v) for k, v in values.items()}
+    with open(path, 'w') as f:
+        parser.write(f)
+    return str(path)
+
+
+def _ini_value(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ','.join(str(v) for v in value)
+    return str(value)
+
+
+def manage(config_file: str, *args: str) -> str:
+    """Run scheduler-worker-manage; return its standard output."""
+    return subprocess.run(
+        [console_script('scheduler-worker-manage'), '--config-file',
+         config_file, *args], check=True, capture_output=True, text=True,
+        timeout=120).stdout
+
+
+class WorkerProcess:
+    """The real ``scheduler-worker`` daemon, in its own process group."""
+
+    def __init__(self, config_file: str, log_path) -> None:
+        self.config_file = config_file
+        self.log_path = str(log_path)
+        self.process = None
+
+    def start(self) -> 'WorkerProcess':
+        log = open(self.log_path, 'ab')
+        self.process = subprocess.Popen(
+            [console_script('scheduler-worker'), '--config-file',
+             self.config_file], stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        log.close()
+        return self
+
+    def log(self) -> str:
+        with open(self.log_path, errors='replace') as f:
+            return f.read()
+
+    def wait_consuming(self, count: int = 1, timeout: float = 60) -> None:
+        """Wait until ``count`` worker processes said they consume."""
+        def consuming():
+            if self.process.poll() is not None:
+                raise AssertionError('worker exited with %s:\n%s' % (
+                    self.process.returncode, self.log()[-4000:]))
+            return self.log().count(' consuming topic ') >= count
+        wait_until(consuming, timeout=timeout, what='the worker to consume')
+
+    def terminate(self, timeout: float = 90) -> int:
+        """SIGTERM the master, as systemd does; return its exit status."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: master and workers at once."""
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait(30)

@@ -1,4 +1,4 @@
-"""scheduler-worker-cast: cast create_volume from the command line, as an API would.
+"""scheduler-worker-cast: cast create_volume from a shell, as an API would.
 
     scheduler-worker-cast [--config-file FILE] create-volume --size 1 \\
         [--name N] [--description D] [--availability-zone AZ] \\

@@ -14,10 +14,10 @@ from oslo_log import log
 
 from scheduler_worker import conf
 from scheduler_worker import context
-from scheduler_worker.db import migration
 from scheduler_worker import exception
 from scheduler_worker import objects
 from scheduler_worker import version
+from scheduler_worker.db import migration
 
 CONF = conf.CONF
 

@@ -4,8 +4,8 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log
 import oslo_messaging
-from oslo_messaging.notify import notifier as msg_notifier
 from oslo_messaging import transport as msg_transport
+from oslo_messaging.notify import notifier as msg_notifier
 
 from scheduler_worker.conf import default
 from scheduler_worker.conf import scheduler

@@ -94,7 +94,8 @@ def service_get_by_host_and_binary(context, host: str,
     return IMPL.service_get_by_host_and_binary(context, host, binary)
 
 
-def service_get_all(context, binary: str | None = None) -> list[dict[str, Any]]:
+def service_get_all(context,
+                    binary: str | None = None) -> list[dict[str, Any]]:
     return IMPL.service_get_all(context, binary=binary)
 
 

@@ -1,4 +1,4 @@
-"""Schema migrations with alembic: upgrade to a revision, report the current one."""
+"""Schema migrations with alembic: upgrade, and report the revision."""
 
 from alembic import command as alembic_command
 from alembic import config as alembic_config
@@ -40,4 +40,5 @@ def head_version() -> str:
     """The newest revision this code ships."""
     config = alembic_config.Config()
     config.set_main_option('script_location', _SCRIPT_LOCATION)
-    return alembic_script.ScriptDirectory.from_config(config).get_current_head()
+    scripts = alembic_script.ScriptDirectory.from_config(config)
+    return scripts.get_current_head()

@@ -1,4 +1,4 @@
-"""The RPC server: each cast is acknowledged only once its outcome is committed.
+"""The RPC server: a cast is acknowledged once its outcome is committed.
 
 What happens to a message, decided after its handling:
 
@@ -19,15 +19,15 @@ import threading
 import time
 from typing import Any
 
-from oslo_serialization import jsonutils
 import oslo_messaging
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 from oslo_messaging.rpc import server as rpc_server
+from oslo_serialization import jsonutils
 
 from scheduler_worker import context as sw_context
 from scheduler_worker import exception
-from scheduler_worker.messaging import listener
 from scheduler_worker import rpc
+from scheduler_worker.messaging import listener
 
 LOG = logging.getLogger(__name__)
 

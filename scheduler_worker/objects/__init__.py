@@ -26,4 +26,5 @@ def __getattr__(name: str):
         return globals()[name]
     except KeyError:
         raise AttributeError(
-            "module 'scheduler_worker.objects' has no attribute %r" % name)
+            "module 'scheduler_worker.objects' has no attribute %r"
+            % name) from None

@@ -1,4 +1,4 @@
-"""Object registry, base class and the serializer that rebuilds objects from casts."""
+"""Object registry, base class, and the serializer of casts' objects."""
 
 import logging
 from typing import Any

@@ -1,4 +1,4 @@
-"""The Service object: one row per worker (host, binary), kept alive by heartbeats."""
+"""The Service object: a row per (host, binary), kept up by heartbeats."""
 
 import datetime
 
@@ -51,8 +51,9 @@ class Service(base.SchedulerWorkerObject):
         if last is None:
             return False
         now = now or timeutils.utcnow()
-        return abs((timeutils.normalize_time(now) -
-                    timeutils.normalize_time(last)).total_seconds()) <= down_time
+        elapsed = (timeutils.normalize_time(now) -
+                   timeutils.normalize_time(last)).total_seconds()
+        return abs(elapsed) <= down_time
 
 
 @base.SchedulerWorkerObjectRegistry.register

@@ -1,4 +1,4 @@
-"""The Volume object: Cinder's volume fields that matter for scheduling and accounting."""
+"""The Volume object: Cinder's fields for scheduling and accounting."""
 
 from typing import Any
 

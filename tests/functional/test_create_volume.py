@@ -1,4 +1,4 @@
-"""create_volume casts through the real dispatcher, serializers and notifier."""
+"""create_volume casts through the real dispatcher and serializers."""
 
 import copy
 import uuid

@@ -16,8 +16,8 @@ from oslo_db.sqlalchemy import enginefacade
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
-from scheduler_worker.db.sqlalchemy import models
 from scheduler_worker import exception
+from scheduler_worker.db.sqlalchemy import models
 
 main_context_manager = enginefacade.transaction_context()
 
@@ -87,8 +87,8 @@ def volume_create(context, values: dict[str, Any],
     """
     try:
         return _volume_insert(context, values, outbox)
-    except db_exc.DBDuplicateEntry:
-        raise exception.VolumeExists(volume_id=values.get('id'))
+    except db_exc.DBDuplicateEntry as exc:
+        raise exception.VolumeExists(volume_id=values.get('id')) from exc
 
 
 def _volume_query(context):

@@ -1,10 +1,10 @@
-"""SQLAlchemy models: the tables of scheduler-worker, as migrations create them."""
+"""SQLAlchemy models: our tables, as the migrations create them."""
 
 from oslo_db.sqlalchemy import models
 from oslo_utils import timeutils
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
+from sqlalchemy.dialects import mysql
 
 # NOTE: MySQL's DATETIME drops microseconds unless asked; heartbeats and
 # scheduling times are compared at sub-second precision.

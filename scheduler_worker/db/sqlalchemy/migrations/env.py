@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection db_sync hands over."""
+"""Alembic environment: migrates the connection db_sync hands over."""
 
 from alembic import context
 

@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column('disabled_reason', sa.String(255)),
         *_bookkeeping(),
         sa.PrimaryKeyConstraint('id', name='pk_services'),
-        sa.UniqueConstraint('host', 'binary', name='uniq_services0host0binary'),
+        sa.UniqueConstraint('host', 'binary',
+                            name='uniq_services0host0binary'),
         **_TABLE_ARGS,
     )
