@@ -57,8 +57,13 @@ scheduler_opts = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(scheduler_group)
-    conf.register_opts(scheduler_opts, group=scheduler_group)
+    # NOTE: a group of its own for each ConfigOpts: register_group() copies
+    # the group shallowly, so ConfigOpts sharing one OptGroup object share
+    # its options' values, overrides included.
+    conf.register_group(cfg.OptGroup(scheduler_group.name,
+                                     title=scheduler_group.title,
+                                     help=scheduler_group.help))
+    conf.register_opts(scheduler_opts, group=scheduler_group.name)
 
 
 def list_opts() -> list:
