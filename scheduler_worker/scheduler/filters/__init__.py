@@ -10,6 +10,8 @@ can act on: that sentence becomes the reason of NoValidBackend.
 from oslo_config import cfg
 
 from scheduler_worker.scheduler import plugins
+from scheduler_worker.scheduler import pool_state
+from scheduler_worker.scheduler import request as request_mod
 
 NAMESPACE = 'scheduler_worker.scheduler.filters'
 
@@ -20,14 +22,17 @@ class BaseFilter:
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
 
-    def backend_passes(self, pool, request) -> bool:
+    def backend_passes(self, pool: pool_state.PoolState,
+                       request: request_mod.VolumeRequest) -> bool:
         """Whether ``pool`` (a PoolState) can hold the requested volume."""
         raise NotImplementedError()
 
-    def filter_all(self, pools: list, request) -> list:
+    def filter_all(self, pools: list[pool_state.PoolState],
+                   request: request_mod.VolumeRequest) -> list:
         return [pool for pool in pools if self.backend_passes(pool, request)]
 
-    def explain(self, pools: list, request) -> str:
+    def explain(self, pools: list[pool_state.PoolState],
+                request: request_mod.VolumeRequest) -> str:
         """Why none of ``pools`` passed."""
         return 'No backend passed the %s' % type(self).__name__
 

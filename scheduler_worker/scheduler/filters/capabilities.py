@@ -10,6 +10,8 @@ Values use Cinder's operators (see extra_specs_ops).
 from typing import Any
 
 from scheduler_worker.scheduler import filters
+from scheduler_worker.scheduler import pool_state
+from scheduler_worker.scheduler import request as request_mod
 from scheduler_worker.scheduler.filters import extra_specs_ops
 
 _MISSING = object()
@@ -44,11 +46,13 @@ def satisfies(capabilities: dict[str, Any], key: str,
 class CapabilitiesFilter(filters.BaseFilter):
     """Passes pools that meet every extra spec of the volume type."""
 
-    def backend_passes(self, pool, request) -> bool:
+    def backend_passes(self, pool: pool_state.PoolState,
+                       request: request_mod.VolumeRequest) -> bool:
         return all(satisfies(pool.capabilities, key, requirement)
                    for key, requirement in request.extra_specs.items())
 
-    def explain(self, pools, request) -> str:
+    def explain(self, pools: list[pool_state.PoolState],
+                request: request_mod.VolumeRequest) -> str:
         specs = request.extra_specs
         unmet = ['%s=%s' % (key, requirement)
                  for key, requirement in sorted(specs.items())

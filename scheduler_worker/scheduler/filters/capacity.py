@@ -12,6 +12,8 @@ import math
 
 from scheduler_worker.scheduler import capabilities
 from scheduler_worker.scheduler import filters
+from scheduler_worker.scheduler import pool_state
+from scheduler_worker.scheduler import request as request_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -19,7 +21,8 @@ LOG = logging.getLogger(__name__)
 class CapacityFilter(filters.BaseFilter):
     """Passes pools whose unclaimed capacity covers the volume's size."""
 
-    def backend_passes(self, pool, request) -> bool:
+    def backend_passes(self, pool: pool_state.PoolState,
+                       request: request_mod.VolumeRequest) -> bool:
         size = request.size
         free, total = pool.free_capacity_gb, pool.total_capacity_gb
         if free in capabilities.INFINITE_UNKNOWN:
@@ -44,7 +47,8 @@ class CapacityFilter(filters.BaseFilter):
         available = pool.available_gb(request.thick)
         return available is None or size <= available
 
-    def explain(self, pools, request) -> str:
+    def explain(self, pools: list[pool_state.PoolState],
+                request: request_mod.VolumeRequest) -> str:
         room = [(pool.available_gb(request.thick) or 0, pool.host)
                 for pool in pools]
         most, host = max(room)

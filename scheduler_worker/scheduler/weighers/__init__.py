@@ -10,6 +10,8 @@ heaviest pool is tried first.
 from oslo_config import cfg
 
 from scheduler_worker.scheduler import plugins
+from scheduler_worker.scheduler import pool_state
+from scheduler_worker.scheduler import request as request_mod
 
 NAMESPACE = 'scheduler_worker.scheduler.weighers'
 
@@ -23,11 +25,13 @@ class BaseWeigher:
     def weight_multiplier(self) -> float:
         return 1.0
 
-    def weigh_objects(self, pools: list, request) -> list[float]:
+    def weigh_objects(self, pools: list[pool_state.PoolState],
+                      request: request_mod.VolumeRequest) -> list[float]:
         """Raw weights of ``pools``, in their order."""
         return [self._weigh_object(pool, request) for pool in pools]
 
-    def _weigh_object(self, pool, request) -> float:
+    def _weigh_object(self, pool: pool_state.PoolState,
+                      request: request_mod.VolumeRequest) -> float:
         raise NotImplementedError()
 
 
@@ -41,8 +45,9 @@ def normalize(weights: list[float]) -> list[float]:
     return [(w - low) / (high - low) for w in weights]
 
 
-def order(weighers: list[BaseWeigher], pools: list,
-          request) -> list[tuple[float, object]]:
+def order(weighers: list[BaseWeigher], pools: list[pool_state.PoolState],
+          request: request_mod.VolumeRequest
+          ) -> list[tuple[float, pool_state.PoolState]]:
     """(weight, pool) pairs, heaviest first; ties keep the pools' order."""
     totals = [0.0] * len(pools)
     for weigher in weighers:
