@@ -100,9 +100,11 @@ class _Reporter(threading.Thread):
         self.cluster, self.stopped, self.sent = cluster, threading.Event(), 0
 
     def run(self) -> None:
-        while not self.stopped.wait(0.1):
+        while True:
             _report_all(self.cluster)
             self.sent += 1
+            if self.stopped.wait(0.1):
+                return
 
 
 def test_two_workers_place_30_of_40_volumes_in_150_gib(cluster):
