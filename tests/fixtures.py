@@ -177,6 +177,47 @@ class RabbitVhost:
         _rabbitmqctl('delete_vhost', self.name)
 
 
+def queue_depth(amqp_url: str, queue: str) -> int:
+    """Messages ready in a queue (unacknowledged ones not counted)."""
+    with kombu.Connection(amqp_url) as conn:
+        _, ready, _ = conn.default_channel.queue_declare(queue, passive=True)
+        return ready
+
+
+def publish_many(amqp_url: str, routing_key: str, bodies,
+                 exchange: str = 'openstack') -> int:
+    """Publish bodies on one connection, each confirmed by the broker."""
+    count = 0
+    with kombu.Connection(amqp_url,
+                          transport_options={'confirm_publish': True}) as conn:
+        producer = conn.Producer()
+        for body in bodies:
+            producer.publish(body, exchange=exchange, routing_key=routing_key,
+                             delivery_mode=2, serializer=None,
+                             content_type='application/json',
+                             content_encoding='utf-8')
+            count += 1
+    return count
+
+
+def restart_rabbitmq(down_for: float = 2.0) -> None:
+    """Stop and start the RabbitMQ application, as an operator would."""
+    _rabbitmqctl('stop_app')
+    time.sleep(down_for)
+    _rabbitmqctl('start_app')
+    _rabbitmqctl('await_startup')
+
+
+def restart_postgresql() -> None:
+    versions = os.listdir('/etc/postgresql') if os.path.isdir(
+        '/etc/postgresql') else []
+    if len(versions) != 1 or shutil.which('pg_ctlcluster') is None:
+        unavailable('a local PostgreSQL cluster to restart')
+    subprocess.run(['pg_ctlcluster', '--skip-systemctl-redirect',
+                    versions[0], 'main', 'restart'], check=True,
+                   capture_output=True, timeout=120)
+
+
 def _rabbitmqctl(*args: str) -> str:
     return subprocess.run(['rabbitmqctl', '-q', *args], check=True,
                           capture_output=True, text=True,

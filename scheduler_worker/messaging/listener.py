@@ -12,6 +12,7 @@ import logging
 import threading
 
 import oslo_messaging
+from oslo_messaging._drivers import amqp as rpc_amqp
 from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import base as driver_base
 from oslo_messaging._drivers import common as driver_common
@@ -37,8 +38,28 @@ class IncomingMessage(amqpdriver.NotificationAMQPIncomingMessage):
         self._message_operations_handler.do(_do_reject)
 
 
+class _RedeliveriesWelcome(rpc_amqp._MsgIdCache):
+    """A duplicate filter that lets every message through.
+
+    oslo.messaging's filter skips a message whose ``_unique_id`` it saw
+    recently without acknowledging it, so a redelivery after a reconnect
+    (or a client's retried publish) would sit unacknowledged forever. Our
+    handling is idempotent: duplicates are cheaper than a stuck queue.
+    """
+
+    def check_duplicate_message(self, message_data):
+        return message_data.pop(rpc_amqp.UNIQUE_ID, None)
+
+    def add(self, msg_id):
+        pass
+
+
 class CastListener(amqpdriver.AMQPListener):
     message_cls = IncomingMessage
+
+    def __init__(self, driver, conn) -> None:
+        super().__init__(driver, conn)
+        self.msg_id_cache = _RedeliveriesWelcome()
 
 
 class StoppableListenerAdapter(driver_base.PollStyleListenerAdapter):

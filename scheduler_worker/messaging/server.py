@@ -6,10 +6,13 @@ What happens to a message, decided after its handling:
 * a temporary failure (the database stays unreachable after oslo.db's
   retries): requeue after a pause, it will be handled again;
 * poison (not a cast we can dispatch: unknown or private method,
-  unsupported version, bad arguments or context, oversized or too deeply
-  nested): log once, report with an ERROR notification, reject. Rejected
-  messages go to the queue's dead-letter exchange when a broker policy
-  gives it one, and are dropped otherwise;
+  unsupported version, oversized or too deeply nested): log once, report
+  with an ERROR notification, reject. Rejected messages go to the queue's
+  dead-letter exchange when a broker policy gives it one, and are dropped
+  otherwise;
+* any other error (a context or argument that breaks deserialization, or
+  a bug): requeued a few times, in case it passes, then poison: a message
+  must never be lost to a passing fault nor redelivered forever;
 * not yet started when the server stops: requeue, for another worker.
 """
 
@@ -19,6 +22,7 @@ import threading
 import time
 from typing import Any
 
+import cachetools
 import oslo_messaging
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 from oslo_messaging.rpc import server as rpc_server
@@ -33,6 +37,11 @@ LOG = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
 TEMPORARY_FAILURE_PAUSE = 1.0
+# NOTE: attempts at a message failing for an unknown reason, per process.
+# With N workers it may be tried N times as many: still bounded.
+UNEXPECTED_FAILURE_ATTEMPTS = 3
+POISON = (rpc_dispatcher.NoSuchMethod, rpc_dispatcher.UnsupportedVersion,
+          exception.Invalid)
 
 
 def message_id(incoming) -> str:
@@ -77,6 +86,8 @@ class RPCServer(rpc_server.RPCServer):
         self._batch_size = batch_size
         self._batch_timeout = batch_timeout
         self._stopping = threading.Event()
+        self._failures = cachetools.LRUCache(maxsize=10000)
+        self._failures_lock = threading.Lock()
 
     def _create_listener(self):
         # NOTE: once stopping starts, casts not yet started go back to the
@@ -116,10 +127,25 @@ class RPCServer(rpc_server.RPCServer):
                         message.ctxt['message_id'], exc)
             time.sleep(TEMPORARY_FAILURE_PAUSE)
             return 'requeue'
-        except Exception as exc:
+        except POISON as exc:
             self._poison(message, method, exc)
             return 'reject'
+        except Exception as exc:
+            return self._unexpected(message, method, exc)
         return 'ack'
+
+    def _unexpected(self, message, method, exc: Exception) -> str:
+        with self._failures_lock:
+            attempts = self._failures.get(message.ctxt['message_id'], 0) + 1
+            self._failures[message.ctxt['message_id']] = attempts
+        if attempts >= UNEXPECTED_FAILURE_ATTEMPTS:
+            self._poison(message, method, exc)
+            return 'reject'
+        LOG.warning('Requeueing %s (message %s) after attempt %d failed: '
+                    '%s: %s', _short(method), message.ctxt['message_id'],
+                    attempts, type(exc).__name__, exc)
+        time.sleep(TEMPORARY_FAILURE_PAUSE)
+        return 'requeue'
 
     def _screen(self, message) -> None:
         size = _body_size(message)

@@ -13,14 +13,29 @@ from typing import Any
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import exc_filters
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from scheduler_worker import exception
 from scheduler_worker.db.sqlalchemy import models
 
 main_context_manager = enginefacade.transaction_context()
+
+
+# NOTE: oslo.db recognises a refused PostgreSQL connection by libpq's old
+# wording ("could not connect to server"). libpq 14 and later say
+# 'connection to server at "host", port N failed: ...' (refused, or the
+# server starting up or shutting down), which oslo.db would re-raise as a
+# plain OperationalError: not retried, and the cast would be lost. It is a
+# connection error like the old one.
+@exc_filters.filters('postgresql', sa_exc.OperationalError,
+                     r'.*connection to server .* failed')
+def _postgresql_connect_error(operational_error, match, engine_name,
+                              is_disconnect):
+    raise db_exc.DBConnectionError(operational_error)
 
 _VOLUME_COLUMNS = [c.name for c in models.Volume.__table__.columns]
 _SERVICE_COLUMNS = [c.name for c in models.Service.__table__.columns]
