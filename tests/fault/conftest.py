@@ -86,12 +86,25 @@ class Deployment:
         fixtures.drop_database(self.url)
 
 
+@pytest.fixture(scope='module')
+def durable_vhost():
+    """A vhost of these tests' own.
+
+    NOTE: their durable queues make oslo.messaging declare the exchange
+    durable; in the session's vhost, every later test declaring it
+    non-durable would then fail with PRECONDITION_FAILED.
+    """
+    vhost = fixtures.RabbitVhost()
+    yield vhost
+    vhost.delete()
+
+
 @pytest.fixture
-def deployment(tmp_path, rabbit_vhost):
+def deployment(tmp_path, durable_vhost):
     created = []
 
     def deploy(**options) -> Deployment:
-        created.append(Deployment(tmp_path, rabbit_vhost, **options))
+        created.append(Deployment(tmp_path, durable_vhost, **options))
         return created[-1]
     yield deploy
     for each in created:
