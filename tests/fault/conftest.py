@@ -14,6 +14,8 @@ import sqlalchemy as sa
 
 from tests import fixtures
 
+TEST_APPLICATION = 'scheduler-worker-fault-test'
+
 
 class Deployment:
     """A PostgreSQL database, a topic in the run's vhost, a worker config."""
@@ -23,7 +25,11 @@ class Deployment:
         self.vhost = vhost
         self.url = fixtures.create_database('postgresql', tmp_path)
         # NOTE: pre-ping: the test itself must survive database restarts.
-        self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        # Named, so that counting the workers' connections can leave the
+        # test's own out.
+        self.engine = sa.create_engine(
+            self.url, pool_pre_ping=True,
+            connect_args={'application_name': TEST_APPLICATION})
         self.topic = fixtures.unique_name('sw-fault')
         self.notification_topic = fixtures.unique_name('sw-fault-notes')
         sections = {
