@@ -82,15 +82,19 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(tmp_path, rabbit_vhost):
+def deployment(tmp_path):
+    """Deploys with its own vhost: durable exchanges (these tests use
+    them) cannot share a vhost with the transient ones of other tests."""
     created = []
 
     def deploy(**options) -> Deployment:
-        created.append(Deployment(tmp_path, rabbit_vhost, **options))
-        return created[-1]
+        vhost = fixtures.RabbitVhost()
+        created.append((Deployment(tmp_path, vhost, **options), vhost))
+        return created[-1][0]
     yield deploy
-    for each in created:
+    for each, vhost in created:
         each.close()
+        vhost.delete()
 
 
 def mixed_casts(count: int, tag: str) -> types.SimpleNamespace:
