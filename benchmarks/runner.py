@@ -1,0 +1,210 @@
+"""The phases of a benchmark run, each on its own vhost and database."""
+
+import argparse
+import datetime
+import os
+import shutil
+import tempfile
+import traceback
+
+from benchmarks import feed
+from benchmarks import latency
+from benchmarks import machine
+from benchmarks import profiling
+from benchmarks import raw_drain
+from benchmarks import rss
+from benchmarks import services
+from benchmarks import throughput
+from benchmarks import workerconf
+from benchmarks.progress import BenchFailure
+from benchmarks.progress import Progress
+from benchmarks.progress import say
+from benchmarks.progress import warn
+from benchmarks.stage import Stage
+
+# NOTE: ack_each is the reference the worker is compared with; the others
+# bracket it: acking every 100 at once, and decoding each envelope.
+RAW_DRAINS = {
+    'ack_each': ('bench-raw-ack-each', {}, 'ack each'),
+    'multi_ack': ('bench-raw-multi-ack', {'multi_ack': 100},
+                  'ack multiple every 100'),
+    'ack_each_decoded': ('bench-raw-decoded', {'decode': True},
+                         'ack each, JSON decoded'),
+}
+
+
+class Run:
+    """Owns every stage it opened, and closes those still open at the end."""
+
+    def __init__(self, args: argparse.Namespace,
+                 variants: list[workerconf.Variant]) -> None:
+        self.args = args
+        self.variants = variants
+        self.id = services.run_id()
+        self.dir = tempfile.mkdtemp(prefix='sw-bench-%s-' % self.id)
+        self.stages: list[Stage] = []
+        self.result = {
+            'run_id': self.id, 'casts': args.casts,
+            'started_utc': datetime.datetime.now(datetime.timezone.utc)
+            .strftime('%Y-%m-%dT%H:%M:%SZ'),
+            'args': vars(args), 'machine': machine.describe(),
+            'failures': []}
+
+    def open(self, tag: str, variant: workerconf.Variant) -> Stage:
+        say('[%s] creating vhost, database (db sync), config' % tag)
+        stage = Stage(self.id, tag, variant, self.dir)
+        self.stages.append(stage)
+        return stage
+
+    def release(self, stage: Stage) -> None:
+        self.stages.remove(stage)
+        stage.close()
+
+    def close(self) -> None:
+        """Stop workers, drop databases, delete vhosts: even on Ctrl-C."""
+        while self.stages:
+            stage = self.stages.pop()
+            try:
+                stage.close()
+            except Exception as exc:
+                warn('cleaning up %s failed: %r (vhost %s, database %s)' % (
+                    stage.tag, exc, stage.vhost and stage.vhost.name,
+                    stage.database and stage.database.name))
+        if self.args.keep_logs or self.result['failures']:
+            say('worker configs and logs kept in %s' % self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def phase(self, name: str, function, *args) -> object:
+        """Run one phase; a failure is recorded and the run goes on."""
+        try:
+            return function(*args)
+        except BenchFailure as exc:
+            warn('%s failed: %s' % (name, exc))
+            self.result['failures'].append('%s: %s' % (name, exc))
+        except Exception as exc:
+            # NOTE: a bug of the harness (or a service gone) still lets
+            # the other phases run and every cleanup happen.
+            warn('%s failed:\n%s' % (name, traceback.format_exc()))
+            self.result['failures'].append('%s: %r' % (name, exc))
+        return None
+
+    # Phases
+
+    def worker_throughput(self, index: int, variant: workerconf.Variant,
+                          with_raw: bool, with_worker: bool = True) -> None:
+        """Preload; raw kombu drains its copies; the worker drains its own."""
+        args = self.args
+        entry = {'variant': variant.label, 'workers': variant.workers,
+                 'settings': variant.settings}
+        if with_worker:
+            self.result.setdefault('worker', []).append(entry)
+        stage = self.open('tp%d' % index, variant)
+        try:
+            stage.declare_queues()
+            if with_raw:
+                for queue, _, _ in RAW_DRAINS.values():
+                    stage.admin.declare(queue, stage.topic)
+            preloaded = feed.preload(stage.vhost.amqp_url, stage.topic,
+                                     args.casts, Progress(
+                                         'preload %s' % stage.tag,
+                                         args.casts, stall=args.stall))
+            self.result.setdefault('preload', preloaded)
+            if with_raw:
+                self._raw(stage)
+            if not with_worker:
+                return
+            say('[%s] worker %s, %d process(es), drains %d casts' % (
+                stage.tag, variant.label, variant.workers, args.casts))
+            entry['result'] = throughput.measure(stage, args.casts,
+                                                 args.stall)
+            raw = self.result.get('raw_kombu', {}).get('ack_each')
+            if raw:
+                entry['ratio_to_raw'] = (entry['result']['casts_per_s']
+                                         / raw['casts_per_s'])
+        except BenchFailure as exc:
+            entry['error'] = str(exc)
+            raise
+        finally:
+            self.release(stage)
+
+    def _raw(self, stage: Stage) -> None:
+        raw = self.result.setdefault('raw_kombu', {})
+        for key, (queue, options, text) in RAW_DRAINS.items():
+            say('[raw] kombu drains %d casts, prefetch 100, %s' % (
+                self.args.casts, text))
+            raw[key] = raw_drain.drain(
+                stage.vhost.amqp_url, queue, self.args.casts,
+                Progress('raw %s' % key, self.args.casts,
+                         stall=self.args.stall), **options)
+            stage.admin.delete(queue)
+
+    def max_rate(self) -> float:
+        if self.args.max_rate:
+            return self.args.max_rate
+        first = (self.result.get('worker') or [{}])[0].get('result')
+        if not first:
+            raise BenchFailure('no worker throughput measured to take the '
+                               'loads from: give --max-rate')
+        return first['casts_per_s']
+
+    def latency(self) -> None:
+        rate = self.max_rate()
+        stage = self.open('lat', self.variants[0])
+        try:
+            say('[lat] offered loads %s of %.1f casts/s, %.0f s each' % (
+                ', '.join('%.0f%%' % (load * 100) for load in
+                          self.args.loads), rate, self.args.load_seconds))
+            self.result['latency'] = latency.measure(
+                stage, rate, self.args.loads, self.args.load_seconds,
+                self.args.stall, warmup=self.args.warmup)
+        finally:
+            self.release(stage)
+
+    def rss(self) -> None:
+        stage = self.open('rss', self.variants[0])
+        try:
+            say('[rss] %d casts in chunks of %d, RSS sampled every second'
+                % (self.args.rss_casts, self.args.rss_chunk))
+            self.result['rss'] = rss.measure(
+                stage, self.args.rss_casts, self.args.rss_chunk,
+                self.args.stall)
+        finally:
+            self.release(stage)
+
+    def profile(self) -> None:
+        casts = self.args.profile_casts
+        stage = self.open('prof', self.variants[0])
+        recorders = []
+
+        def attach(worker) -> None:
+            # NOTE: the consuming processes only, once they consume: no
+            # imports, no master process waiting on its children.
+            for pid in worker.workers():
+                for mode in ('gil', 'active'):
+                    recorders.append(profiling.Recorder(
+                        pid, os.path.join(self.args.results_dir,
+                                          '%s-profile-%s-%d.txt' % (
+                                              self.args.stamp, mode, pid)),
+                        gil=mode == 'gil'))
+
+        try:
+            stage.declare_queues()
+            feed.preload(stage.vhost.amqp_url, stage.topic, casts,
+                         Progress('preload prof', casts,
+                                  stall=self.args.stall))
+            say('[prof] py-spy records the worker draining %d casts'
+                % casts)
+            measured = throughput.measure(stage, casts, self.args.stall,
+                                          attach=attach)
+        finally:
+            for recorder in recorders:
+                recorder.stop()
+            self.release(stage)
+        outputs = {mode: [r.output for r in recorders if r.gil == (
+            mode == 'gil')] for mode in ('gil', 'active')}
+        self.result['profile'] = {
+            'casts': casts, 'casts_per_s_while_profiled':
+            measured['casts_per_s'], 'raw_files': outputs,
+            'summary': profiling.summarize(outputs['gil']),
+            'summary_active_threads': profiling.summarize(outputs['active'])}

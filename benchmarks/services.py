@@ -1,0 +1,149 @@
+"""The run's own RabbitMQ vhost and PostgreSQL databases: create, use, drop."""
+
+import os
+import select
+import subprocess
+import threading
+import time
+import uuid
+
+import psycopg2
+import psycopg2.extensions
+
+RABBIT_HOST = os.environ.get('SW_BENCH_RABBIT_HOST', '127.0.0.1')
+RABBIT_PORT = int(os.environ.get('SW_BENCH_RABBIT_PORT', '5672'))
+PG_ADMIN_DSN = os.environ.get(
+    'SW_BENCH_PG_DSN', 'host=127.0.0.1 port=5432 user=postgres '
+    'dbname=postgres')
+PG_WORKER_URL = os.environ.get(
+    'SW_BENCH_PG_URL', 'postgresql+psycopg2://postgres@127.0.0.1:5432/')
+
+# NOTE: fires in the worker's transaction and is delivered to listeners
+# when (and only if) it commits: the moment a row becomes visible.
+_COMMIT_TRIGGER = """
+CREATE FUNCTION bench_volume_committed() RETURNS trigger AS $$
+BEGIN
+  PERFORM pg_notify('bench_volumes', NEW.id);
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER bench_volume_committed AFTER INSERT ON volumes
+  FOR EACH ROW EXECUTE FUNCTION bench_volume_committed();
+"""
+
+
+def run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def rabbitmqctl(*args: str) -> str:
+    return subprocess.run(['rabbitmqctl', '-q', *args], check=True,
+                          capture_output=True, text=True,
+                          timeout=60).stdout
+
+
+class Vhost:
+    """A RabbitMQ vhost of this run, guest allowed everything in it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        rabbitmqctl('add_vhost', name)
+        rabbitmqctl('set_permissions', '-p', name, 'guest', '.*', '.*', '.*')
+        self.transport_url = 'rabbit://guest:guest@%s:%d/%s' % (
+            RABBIT_HOST, RABBIT_PORT, name)
+        self.amqp_url = 'amqp://guest:guest@%s:%d/%s' % (
+            RABBIT_HOST, RABBIT_PORT, name)
+
+    def delete(self) -> None:
+        rabbitmqctl('delete_vhost', self.name)
+
+
+def _admin() -> psycopg2.extensions.connection:
+    connection = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=10)
+    connection.autocommit = True
+    return connection
+
+
+class Database:
+    """A PostgreSQL database of this run; the worker's URL and ours."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        admin = _admin()
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute('CREATE DATABASE %s' % name)
+        finally:
+            admin.close()
+        self.url = PG_WORKER_URL + name
+        self.dsn = psycopg2.extensions.make_dsn(PG_ADMIN_DSN, dbname=name)
+        self._connection = None
+
+    def connect(self) -> psycopg2.extensions.connection:
+        connection = psycopg2.connect(self.dsn, connect_timeout=10)
+        connection.autocommit = True
+        return connection
+
+    def scalar(self, sql: str, params: tuple = ()) -> object:
+        if self._connection is None:
+            self._connection = self.connect()
+        with self._connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        if self._connection is None:
+            self._connection = self.connect()
+        with self._connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def volume_count(self) -> int:
+        return int(self.scalar('SELECT count(*) FROM volumes'))
+
+    def add_commit_trigger(self) -> None:
+        """Have PostgreSQL tell a listener when each volume row commits."""
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(_COMMIT_TRIGGER)
+        finally:
+            connection.close()
+
+    def drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        admin = _admin()
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)'
+                               % self.name)
+        finally:
+            admin.close()
+
+
+class CommitListener(threading.Thread):
+    """Notes the wall-clock time at which each volume row became visible."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(name='commit-listener', daemon=True)
+        self.seen: dict[str, float] = {}
+        self._connection = database.connect()
+        with self._connection.cursor() as cursor:
+            cursor.execute('LISTEN bench_volumes')
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        connection = self._connection
+        while not self._stopping.is_set():
+            if select.select([connection], [], [], 0.2)[0]:
+                connection.poll()
+                now = time.time()
+                for notify in connection.notifies:
+                    self.seen[notify.payload] = now
+                connection.notifies.clear()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(5)
+        self._connection.close()
