@@ -87,6 +87,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--profile-casts', type=int)
     parser.add_argument('--warmup', type=int,
                         help='casts sent before the latency load points')
+    parser.add_argument('--raw-repeats', type=int, default=3,
+                        help='drain the raw kombu references this many '
+                        'times each and keep the median (default 3)')
     parser.add_argument('--stall', type=float, default=60.0, help='fail a '
                         'phase after this many seconds without progress')
     parser.add_argument('--keep-logs', action='store_true', help='keep the '
@@ -115,9 +118,14 @@ def variants(args: argparse.Namespace) -> list[workerconf.Variant]:
             for spec in args.variants]
 
 
-def _terminate(signum, frame):
-    # NOTE: SIGTERM unwinds like Ctrl-C, through every cleanup.
-    raise KeyboardInterrupt('SIGTERM')
+def _interrupt(signum, frame):
+    # NOTE: SIGTERM unwinds like Ctrl-C, through every cleanup; SIGINT is
+    # set explicitly since a shell may start us with it ignored.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _be_patient(signum, frame):
+    say('cleaning up: stopping workers, dropping databases and vhosts')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         measured = variants(args)
     except ValueError as exc:
         raise SystemExit('python -m benchmarks: %s' % exc) from None
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     run = Run(args, measured)
     try:
         with_worker = 'worker' in args.phases
@@ -142,17 +151,22 @@ def main(argv: list[str] | None = None) -> int:
             run.phase('rss', run.rss)
         if args.profile:
             run.phase('profile', run.profile)
-    except KeyboardInterrupt:
-        say('interrupted: stopping workers, dropping databases and vhosts')
+    except KeyboardInterrupt as exc:
+        say('interrupted (%s): stopping workers, dropping databases and '
+            'vhosts' % (exc or 'SIGINT'))
         run.result['failures'].append('interrupted')
-        raise
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _be_patient)
         run.close()
+        run.result['machine']['load_average_at_end'] = os.getloadavg()
         run.result['finished_utc'] = datetime.datetime.now(
             datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         report.write_json(run.result, args.output)
     print(report.summary(run.result), flush=True)
     say('result written to %s' % args.output)
+    if 'interrupted' in run.result['failures']:
+        return 130
     if args.plot:
         plot.draw(run.result, args.plot)
         say('plot written to %s' % args.plot)

@@ -41,6 +41,24 @@ def rabbitmqctl(*args: str) -> str:
                           timeout=60).stdout
 
 
+def _retried(action, what: str, patience: float = 90.0) -> None:
+    """Retry a cleanup step while a service restarts under us.
+
+    NOTE: other sessions on this machine may restart RabbitMQ or
+    PostgreSQL (fault tests); what we created must go all the same.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            action()
+            return
+        except (subprocess.SubprocessError, psycopg2.Error) as exc:
+            if time.monotonic() > deadline:
+                raise RuntimeError('could not remove %s: %s'
+                                   % (what, exc)) from exc
+            time.sleep(3)
+
+
 class Vhost:
     """A RabbitMQ vhost of this run, guest allowed everything in it."""
 
@@ -54,7 +72,11 @@ class Vhost:
             RABBIT_HOST, RABBIT_PORT, name)
 
     def delete(self) -> None:
-        rabbitmqctl('delete_vhost', self.name)
+        def delete() -> None:
+            if self.name in rabbitmqctl('list_vhosts', 'name').split():
+                rabbitmqctl('delete_vhost', self.name)
+
+        _retried(delete, 'RabbitMQ vhost %s' % self.name)
 
 
 def _admin() -> psycopg2.extensions.connection:
@@ -111,15 +133,22 @@ class Database:
 
     def drop(self) -> None:
         if self._connection is not None:
-            self._connection.close()
+            try:
+                self._connection.close()
+            except psycopg2.Error:
+                pass
             self._connection = None
-        admin = _admin()
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)'
-                               % self.name)
-        finally:
-            admin.close()
+
+        def drop() -> None:
+            admin = _admin()
+            try:
+                with admin.cursor() as cursor:
+                    cursor.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)'
+                                   % self.name)
+            finally:
+                admin.close()
+
+        _retried(drop, 'PostgreSQL database %s' % self.name)
 
 
 class CommitListener(threading.Thread):

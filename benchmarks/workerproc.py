@@ -130,15 +130,20 @@ class WorkerProcess:
         if self.process is None or self.exit_code is not None:
             return self.exit_code
         started = time.monotonic()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
+        try:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
                 self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                # NOTE: the master is alive, so its group is still ours.
+        except BaseException:
+            # NOTE: too slow, or we are interrupted ourselves: the master
+            # is alive, so its process group is still ours to kill.
+            if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
-        self._kill_leftovers()
+            if not isinstance(sys.exc_info()[1], subprocess.TimeoutExpired):
+                raise
+        finally:
+            self._kill_leftovers()
         self.stop_seconds = time.monotonic() - started
         self.exit_code = self.process.returncode
         return self.exit_code
