@@ -66,7 +66,7 @@ def _frames(line: str) -> tuple[list[str], int]:
 def _is_frame(frame: str) -> bool:
     # NOTE: py-spy prefixes stacks with "process ..." and "thread ..."
     # pseudo-frames; only real functions count.
-    return not frame.startswith(('process ', 'thread '))
+    return bool(frame) and not frame.startswith(('process ', 'thread '))
 
 
 def summarize(raw_files: list[str], top: int = 20) -> dict:
