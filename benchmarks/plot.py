@@ -37,6 +37,8 @@ def _throughput(axis, result: dict) -> None:
 
 
 def _latency(axis, latency: dict) -> None:
+    from matplotlib import ticker
+
     points = latency['points']
     width = 0.25
     for offset, (key, colour) in enumerate((('p50_ms', '#2ca02c'),
@@ -50,8 +52,12 @@ def _latency(axis, latency: dict) -> None:
     axis.set_xticks(range(len(points)), [
         '%s\n%.0f/s' % (p['label'], p['offered_per_s']) for p in points],
         fontsize=8)
-    axis.set_ylabel('publish -> commit, ms')
+    axis.set_ylabel('publish -> commit, ms (log scale)')
     axis.set_yscale('log')
+    axis.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.yaxis.set_major_formatter(ticker.FuncFormatter(
+        lambda value, _: '%g' % value))
+    axis.yaxis.set_minor_formatter(ticker.NullFormatter())
     axis.set_title('Latency at offered load', fontsize=10)
     axis.legend(fontsize=8)
 
