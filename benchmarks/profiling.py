@@ -69,8 +69,21 @@ def _is_frame(frame: str) -> bool:
     return bool(frame) and not frame.startswith(('process ', 'thread '))
 
 
+def package(frame: str) -> str:
+    """The top-level package of a frame: ``sqlalchemy``, ``logging``, ..."""
+    _, _, where = frame.rpartition(' (')
+    where = where.rstrip(')')
+    if where.startswith('<'):
+        return 'python (frozen)'
+    return where.split('/')[0].removesuffix('.py')
+
+
 def summarize(raw_files: list[str], top: int = 20) -> dict:
-    """Self and inclusive sample shares of the hottest functions."""
+    """Self and inclusive sample shares of the hottest functions.
+
+    ``packages`` sums the self samples by top-level package: where the
+    time goes, library by library.
+    """
     own: collections.Counter = collections.Counter()
     inclusive: collections.Counter = collections.Counter()
     total = 0
@@ -94,5 +107,11 @@ def summarize(raw_files: list[str], top: int = 20) -> dict:
         return [{'function': frame, 'pct': round(100.0 * n / total, 1)}
                 for frame, n in counter.most_common(top)]
 
+    packages: collections.Counter = collections.Counter()
+    for frame, count in own.items():
+        packages[package(frame)] += count
     return {'samples': total, 'self': share(own),
-            'inclusive': share(inclusive)}
+            'inclusive': share(inclusive),
+            'packages': [{'package': name, 'pct': round(100.0 * n / total,
+                                                        1)}
+                         for name, n in packages.most_common(top)]}

@@ -108,10 +108,14 @@ def _rss_lines(rss: dict) -> list[str]:
 
 
 def _profile_lines(profile: dict) -> list[str]:
-    lines = ['Profile of the worker (%d samples; self %% of samples):'
+    lines = ['Profile of the worker, GIL held (%d samples; self %%):'
              % profile.get('samples', 0)]
     for entry in profile.get('self', [])[:10]:
         lines.append('  %5.1f%%  %s' % (entry['pct'], entry['function']))
+    if profile.get('packages'):
+        lines.append('  by package: ' + ', '.join(
+            '%s %.0f%%' % (entry['package'], entry['pct'])
+            for entry in profile['packages'][:8]))
     return lines
 
 

@@ -16,6 +16,19 @@ def test_summarize_counts_self_and_inclusive_shares(tmp_path):
     inclusive = {e['function']: e['pct'] for e in summary['inclusive']}
     assert inclusive == {'run (a.py)': 100.0, 'insert (db.py)': 60.0,
                          'execute (sa.py)': 60.0, 'notify (n.py)': 30.0}
+    assert summary['packages'] == [{'package': 'sa', 'pct': 60.0},
+                                   {'package': 'n', 'pct': 30.0},
+                                   {'package': 'a', 'pct': 10.0}]
+
+
+def test_package_is_the_top_level_of_the_frame_path():
+    assert profiling.package(
+        'do_execute (sqlalchemy/engine/default.py)') == 'sqlalchemy'
+    assert profiling.package('Handler.acquire (logging/__init__.py)') == (
+        'logging')
+    assert profiling.package('Condition.wait (threading.py)') == 'threading'
+    assert profiling.package(
+        '_find_and_load (<frozen importlib._bootstrap>)') == 'python (frozen)'
 
 
 def test_summarize_of_an_empty_profile_says_so(tmp_path):
