@@ -92,6 +92,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         'times each and keep the median (default 3)')
     parser.add_argument('--stall', type=float, default=60.0, help='fail a '
                         'phase after this many seconds without progress')
+    parser.add_argument('--retries', type=int, default=1, help='run a '
+                        'phase again when a service connection broke (1)')
     parser.add_argument('--keep-logs', action='store_true', help='keep the '
                         'worker configs and logs (kept anyway on failure)')
     parser.add_argument('--check', action='store_true', help='exit 1 when '

@@ -79,23 +79,36 @@ class Run:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def phase(self, name: str, function, *args) -> object:
-        """Run one phase; a failure is recorded and the run goes on."""
-        try:
-            return function(*args)
-        except BenchFailure as exc:
-            warn('%s failed: %s' % (name, exc))
-            self.result['failures'].append('%s: %s' % (name, exc))
-        except Exception as exc:
-            # NOTE: a bug of the harness (or a service gone) still lets
-            # the other phases run and every cleanup happen.
-            hint = ''
-            if isinstance(exc, (OSError, psycopg2.Error,
-                                amqp.exceptions.AMQPError)):
+        """Run one phase; a failure is recorded and the run goes on.
+
+        A phase whose RabbitMQ or PostgreSQL connection broke (another
+        session's fault test restarting a service) is run again, up to
+        ``--retries`` times: its figures would be void.
+        """
+        for attempt in range(self.args.retries + 1):
+            try:
+                return function(*args)
+            except BenchFailure as exc:
+                warn('%s failed: %s' % (name, exc))
+                self.result['failures'].append('%s: %s' % (name, exc))
+                return None
+            except Exception as exc:
+                # NOTE: a bug of the harness still lets the other phases
+                # run and every cleanup happen.
+                broken = isinstance(exc, (OSError, psycopg2.Error,
+                                          amqp.exceptions.AMQPError))
                 hint = (' (a connection to RabbitMQ or PostgreSQL broke: '
-                        'was a service restarted, e.g. by a fault test? '
-                        'the phase is void)')
-            warn('%s failed%s:\n%s' % (name, hint, traceback.format_exc()))
-            self.result['failures'].append('%s: %r%s' % (name, exc, hint))
+                        'was a service restarted, e.g. by a fault test?)'
+                        if broken else '')
+                warn('%s failed%s:\n%s' % (name, hint,
+                                           traceback.format_exc()))
+                text = '%s: %r%s' % (name, exc, hint)
+                if broken and attempt < self.args.retries:
+                    say('%s: running the phase again' % name)
+                    self.result.setdefault('retried', []).append(text)
+                    continue
+                self.result['failures'].append(text)
+                return None
         return None
 
     # Phases
@@ -107,7 +120,10 @@ class Run:
         entry = {'variant': variant.label, 'workers': variant.workers,
                  'settings': variant.settings}
         if with_worker:
-            self.result.setdefault('worker', []).append(entry)
+            # NOTE: a phase run again replaces its entry.
+            entries = self.result.setdefault('worker', [])
+            del entries[index:]
+            entries.append(entry)
         stage = self.open('tp%d' % index, variant)
         try:
             stage.declare_queues()
