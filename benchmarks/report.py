@@ -73,6 +73,14 @@ def _throughput_lines(result: dict) -> list[str]:
                          measured['worker_cpu_pct'],
                          measured['machine_busy_pct'],
                          measured['error_notifications']))
+        per_cast = measured.get('database_per_cast')
+        if per_cast:
+            lines.append('  %-34s per cast: %.2f commits, %.2f rollbacks, '
+                         '%.3f sessions opened, %.2f rows inserted; %d AMQP '
+                         'connections' % (
+                             '', per_cast['commits'], per_cast['rollbacks'],
+                             per_cast['sessions'], per_cast['inserted'],
+                             measured['amqp_connections_at_end']))
     return lines
 
 

@@ -71,6 +71,11 @@ class Vhost:
         self.amqp_url = 'amqp://guest:guest@%s:%d/%s' % (
             RABBIT_HOST, RABBIT_PORT, name)
 
+    def connections(self) -> int:
+        """AMQP connections open to this vhost now (ours included)."""
+        return rabbitmqctl('list_connections', 'vhost').split().count(
+            self.name)
+
     def delete(self) -> None:
         def delete() -> None:
             if self.name in rabbitmqctl('list_vhosts', 'name').split():
@@ -99,25 +104,40 @@ class Database:
         self.url = PG_WORKER_URL + name
         self.dsn = psycopg2.extensions.make_dsn(PG_ADMIN_DSN, dbname=name)
         self._connection = None
+        self.statements = 0
 
     def connect(self) -> psycopg2.extensions.connection:
         connection = psycopg2.connect(self.dsn, connect_timeout=10)
         connection.autocommit = True
         return connection
 
-    def scalar(self, sql: str, params: tuple = ()) -> object:
-        if self._connection is None:
-            self._connection = self.connect()
-        with self._connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()[0]
-
     def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement (its own transaction) on our connection."""
         if self._connection is None:
             self._connection = self.connect()
+        self.statements += 1
         with self._connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def scalar(self, sql: str, params: tuple = ()) -> object:
+        return self.rows(sql, params)[0][0]
+
+    def activity(self) -> dict[str, int]:
+        """Transactions, sessions and rows of this database so far.
+
+        The counters include our own statements; ``statements`` counts
+        those, so that a caller can take them out.
+        """
+        # NOTE: a backend publishes its counters at most once a second
+        # unless asked; the next statement then reads them fresh.
+        self.rows('SELECT pg_stat_force_next_flush()')
+        [row] = self.rows(
+            'SELECT xact_commit, xact_rollback, sessions, tup_inserted, '
+            'tup_updated, tup_deleted FROM pg_stat_database '
+            'WHERE datname = %s', (self.name,))
+        return dict(zip(('commits', 'rollbacks', 'sessions', 'inserted',
+                         'updated', 'deleted'), row, strict=True))
 
     def volume_count(self) -> int:
         return int(self.scalar('SELECT count(*) FROM volumes'))

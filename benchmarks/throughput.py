@@ -32,6 +32,8 @@ def measure(stage: Stage, total: int, stall: float, poll: float = 0.2,
     (end, or error for refused casts) published on the broker.
     ``attach(worker)`` is called once the worker consumes (a profiler).
     """
+    activity_before = stage.database.activity()
+    statements_before = stage.database.statements
     launched = time.monotonic()
     worker = stage.start_worker()
     started = _consumption_start(stage, total)
@@ -62,6 +64,7 @@ def measure(stage: Stage, total: int, stall: float, poll: float = 0.2,
     timeline.append((finished - started, rows, notes['info']))
     seconds = finished - started
     cpu, busy = worker.cpu(), workerproc.machine_busy()
+    amqp_connections = stage.vhost.connections()
     result = {'casts': total, 'seconds': seconds,
               'casts_per_s': total / seconds,
               'worker_cpu_pct': 100.0 * (cpu['workers_s']
@@ -76,6 +79,22 @@ def measure(stage: Stage, total: int, stall: float, poll: float = 0.2,
               'end_notifications': notes['info'],
               'error_notifications': notes['error'],
               'notification_sample': dict(stage.samples),
+              'amqp_connections_at_end': amqp_connections,
               'timeline': timeline}
     result.update(stage.stop_worker())
+    result['database_per_cast'] = _per_cast(
+        activity_before, stage.database.activity(),
+        stage.database.statements - statements_before, total)
     return result
+
+
+def _per_cast(before: dict, after: dict, own_statements: int,
+              total: int) -> dict[str, float]:
+    """What the worker asked of PostgreSQL, per cast, ours taken out.
+
+    Our own polling runs one statement per transaction in one session;
+    the worker's startup and heartbeats add a handful of commits.
+    """
+    delta = {key: after[key] - before[key] for key in before}
+    delta['commits'] -= own_statements
+    return {key: value / total for key, value in delta.items()}
