@@ -84,7 +84,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         'whenever the RSS backlog is below it (5000)')
     parser.add_argument('--profile', action='store_true', help='also '
                         'record the worker with py-spy and list hot spots')
-    parser.add_argument('--profile-casts', type=int)
+    parser.add_argument('--profile-casts', type=int, help='casts the '
+                        'profiled worker drains (10000; quick 2000)')
     parser.add_argument('--warmup', type=int,
                         help='casts sent before the latency load points')
     parser.add_argument('--raw-repeats', type=int, default=3,
