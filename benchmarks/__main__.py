@@ -10,12 +10,14 @@ See doc/performance.md for what each figure means.
 
 import argparse
 import datetime
+import json
 import os
 import signal
 import sys
 
 from benchmarks import plot
 from benchmarks import report
+from benchmarks import stats
 from benchmarks import workerconf
 from benchmarks.progress import say
 from benchmarks.runner import Run
@@ -38,6 +40,8 @@ def _loads(text: str) -> list[float]:
 
 
 def _phases(text: str) -> list[str]:
+    if text.strip() == 'none':
+        return []
     phases = [part.strip() for part in text.split(',') if part.strip()]
     unknown = set(phases) - set(PHASES)
     if unknown:
@@ -69,8 +73,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         'the first one also runs the latency, RSS and '
                         'profile phases. workers=K sets the processes.')
     parser.add_argument('--phases', type=_phases, default=list(PHASES),
-                        help='comma list of %s (default: all)'
-                        % ','.join(PHASES))
+                        help='comma list of %s (default: all), or none '
+                        '(e.g. with --profile)' % ','.join(PHASES))
     parser.add_argument('--loads', type=_loads, default=[0.25, 0.5, 0.75],
                         help='latency load points, %% of max (25,50,75)')
     parser.add_argument('--load-seconds', type=float,
@@ -97,6 +101,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         'phase again when a service connection broke (1)')
     parser.add_argument('--keep-logs', action='store_true', help='keep the '
                         'worker configs and logs (kept anyway on failure)')
+    parser.add_argument('--from-json', metavar='FILE', help='measure '
+                        'nothing: summarise (and --plot) a saved result')
     parser.add_argument('--check', action='store_true', help='exit 1 when '
                         'a target of issue 4 is missed')
     args = parser.parse_args(argv)
@@ -131,8 +137,25 @@ def _be_patient(signum, frame):
     say('cleaning up: stopping workers, dropping databases and vhosts')
 
 
+def replay(args: argparse.Namespace) -> int:
+    """Summarise a saved result again, with today's arithmetic."""
+    with open(args.from_json) as saved:
+        result = json.load(saved)
+    if result.get('rss', {}).get('samples'):
+        samples = result['rss']['samples']
+        for key in ('workers_kb', 'master_kb'):
+            result['rss'][key] = stats.growth([s[key] for s in samples])
+    print(report.summary(result), flush=True)
+    if args.plot:
+        plot.draw(result, args.plot)
+        say('plot written to %s' % args.plot)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.from_json:
+        return replay(args)
     try:
         measured = variants(args)
     except ValueError as exc:

@@ -102,16 +102,20 @@ def _latency_lines(latency: dict) -> list[str]:
 
 
 def _rss_lines(rss: dict) -> list[str]:
-    lines = ['RSS over %d casts, MiB (first / last / max; growth from the '
-             'mean of the 2nd 10%% to the last 10%%):' % rss['casts']]
+    lines = ['RSS over %d casts, MiB (first / last / max; growth of the '
+             'last 10%% over the 2nd 10%%, and over the 6th 10%%):'
+             % rss['casts']]
     for key, label in (('workers_kb', 'worker processes (%d, summed)'
                         % rss['worker_processes']),
                        ('master_kb', 'master process')):
         series = rss.get(key)
         if series:
-            lines.append('  %-32s %7.1f / %7.1f / %7.1f   %+6.1f%%' % (
-                label, series['first'] / 1024, series['last'] / 1024,
-                series['max'] / 1024, series['growth_pct']))
+            lines.append('  %-32s %7.1f / %7.1f / %7.1f   %+6.1f%%  '
+                         '%+6.1f%%' % (
+                             label, series['first'] / 1024,
+                             series['last'] / 1024, series['max'] / 1024,
+                             series['growth_pct'],
+                             series.get('second_half_growth_pct', 0.0)))
     return lines
 
 

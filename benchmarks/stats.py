@@ -43,13 +43,21 @@ def growth(values: list[float]) -> dict[str, float] | None:
     """First, last, max, and the growth of the last 10% over the 2nd 10%.
 
     The first 10% is the warm-up (imports, pools, caches filling) and
-    does not count; None when there are fewer than 10 samples.
+    does not count; None when there are fewer than 10 samples. A warm-up
+    longer than that shows as growth that stops: ``second_half_growth_pct``
+    (the last 10% over the 6th 10%) tells it from a leak, which goes on.
     """
     if len(values) < 10:
         return None
     after_warmup = window_mean(values, 0.1, 0.2)
+    middle = window_mean(values, 0.5, 0.6)
     final = window_mean(values, 0.9, 1.0)
     return {'first': values[0], 'last': values[-1], 'max': max(values),
-            'mean_2nd_10pct': after_warmup, 'mean_last_10pct': final,
-            'growth_pct': 100.0 * (final - after_warmup) / after_warmup
-            if after_warmup else 0.0}
+            'mean_2nd_10pct': after_warmup, 'mean_6th_10pct': middle,
+            'mean_last_10pct': final,
+            'growth_pct': _change(after_warmup, final),
+            'second_half_growth_pct': _change(middle, final)}
+
+
+def _change(before: float, after: float) -> float:
+    return 100.0 * (after - before) / before if before else 0.0

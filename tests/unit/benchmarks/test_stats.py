@@ -47,6 +47,14 @@ def test_growth_compares_last_tenth_with_second_tenth():
     assert growth['max'] == 110.0
     assert growth['mean_2nd_10pct'] == 100.0
     assert growth['growth_pct'] == pytest.approx(10.0)
+    assert growth['second_half_growth_pct'] == pytest.approx(10.0)
+
+
+def test_growth_that_stops_is_told_from_growth_that_goes_on():
+    plateau = [100.0] * 20 + [115.0] * 80
+    growth = stats.growth(plateau)
+    assert growth['growth_pct'] == pytest.approx(15.0)
+    assert growth['second_half_growth_pct'] == 0.0
 
 
 def test_growth_of_a_flat_series_is_zero():
