@@ -2,7 +2,7 @@
 
     python -m benchmarks [--casts N] [--quick] [--output FILE] [--plot FILE]
         [--doc] [--workers K] [--set GROUP.OPTION=VALUE ...]
-        [--variant [LABEL:]OPTION=VALUE,... ...] [--phases raw,worker,...]
+        [--variant '[LABEL:]OPTION=VALUE;...' ...] [--phases raw,worker,...]
         [--profile] [--check]
 
 See doc/performance.md for what each figure means.
@@ -68,7 +68,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         default=[], metavar='GROUP.OPTION=VALUE',
                         help='an option written into every worker config')
     parser.add_argument('--variant', dest='variants', action='append',
-                        default=[], metavar='[LABEL:]OPTION=VALUE,...',
+                        default=[], metavar='[LABEL:]OPTION=VALUE;...',
                         help='a worker variant to measure (repeatable); '
                         'the first one also runs the latency, RSS and '
                         'profile phases. workers=K sets the processes.')

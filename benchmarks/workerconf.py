@@ -25,16 +25,18 @@ def parse_setting(text: str) -> tuple[str, str, str]:
 
 def parse_variant(spec: str, base: list[tuple[str, str, str]],
                   workers: int) -> Variant:
-    """``[label:]option=value,group.option=value,...`` over the base settings.
+    """``[label:]option=value;group.option=value;...`` over the base.
 
+    Items are separated by semicolons, since list options take commas.
     ``workers=K`` sets [DEFAULT] workers; without a label, the spec is one.
     """
     label, sep, body = spec.partition(':')
-    if not sep:
+    if not sep or '=' in label:
+        # NOTE: no label; the colon, if any, is in a value (a URL).
         label, body = spec, spec
     variant = Variant(label=label.strip() or 'default', workers=workers,
                       settings=list(base))
-    for item in filter(None, (part.strip() for part in body.split(','))):
+    for item in filter(None, (part.strip() for part in body.split(';'))):
         group, option, value = parse_setting(item)
         if (group, option) == ('DEFAULT', 'workers'):
             variant.workers = int(value)

@@ -23,15 +23,29 @@ def test_parse_setting_refuses_what_is_not_an_assignment(text):
 def test_variant_takes_label_workers_and_settings_over_the_base():
     base = [('oslo_messaging_rabbit', 'rabbit_qos_prefetch_count', '100')]
     variant = workerconf.parse_variant(
-        'batched:workers=2,scheduler.batch_size=100', base, workers=1)
+        'batched:workers=2;scheduler.batch_size=100', base, workers=1)
     assert variant.label == 'batched'
     assert variant.workers == 2
     assert variant.settings == base + [('scheduler', 'batch_size', '100')]
 
 
+def test_variant_values_may_hold_commas():
+    variant = workerconf.parse_variant(
+        'quiet:default_log_levels=amqp=WARN,scheduler_worker=WARN', [], 1)
+    assert variant.settings == [
+        ('DEFAULT', 'default_log_levels', 'amqp=WARN,scheduler_worker=WARN')]
+
+
 def test_variant_without_label_is_named_by_its_spec():
     variant = workerconf.parse_variant('workers=2', [], workers=1)
     assert (variant.label, variant.workers) == ('workers=2', 2)
+
+
+def test_variant_without_label_may_hold_a_url():
+    variant = workerconf.parse_variant(
+        'database.connection=postgresql://h/db', [], workers=1)
+    assert variant.settings == [('database', 'connection',
+                                 'postgresql://h/db')]
 
 
 def test_variant_refuses_zero_workers():
