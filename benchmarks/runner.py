@@ -4,6 +4,7 @@ import argparse
 import datetime
 import os
 import shutil
+import subprocess
 import tempfile
 import traceback
 
@@ -95,16 +96,21 @@ class Run:
             except Exception as exc:
                 # NOTE: a bug of the harness still lets the other phases
                 # run and every cleanup happen.
-                broken = isinstance(exc, (OSError, psycopg2.Error,
-                                          amqp.exceptions.AMQPError))
+                broken = isinstance(exc, (
+                    OSError, psycopg2.Error, amqp.exceptions.AMQPError,
+                    subprocess.CalledProcessError))
                 hint = (' (a connection to RabbitMQ or PostgreSQL broke: '
                         'was a service restarted, e.g. by a fault test?)'
                         if broken else '')
                 warn('%s failed%s:\n%s' % (name, hint,
                                            traceback.format_exc()))
                 text = '%s: %r%s' % (name, exc, hint)
+                if getattr(exc, 'stderr', None):
+                    text += ': %s' % exc.stderr
                 if broken and attempt < self.args.retries:
-                    say('%s: running the phase again' % name)
+                    say('%s: waiting for RabbitMQ and PostgreSQL, then '
+                        'running the phase again' % name)
+                    services.wait_until_up()
                     self.result.setdefault('retried', []).append(text)
                     continue
                 self.result['failures'].append(text)
@@ -124,8 +130,9 @@ class Run:
             entries = self.result.setdefault('worker', [])
             del entries[index:]
             entries.append(entry)
-        stage = self.open('tp%d' % index, variant)
+        stage = None
         try:
+            stage = self.open('tp%d' % index, variant)
             stage.declare_queues()
             if with_raw:
                 for queue in self._raw_queues():
@@ -151,7 +158,8 @@ class Run:
             entry['error'] = str(exc) or type(exc).__name__
             raise
         finally:
-            self.release(stage)
+            if stage is not None:
+                self.release(stage)
 
     def _raw_queues(self) -> list[str]:
         return ['%s-%d' % (queue, repeat)

@@ -36,9 +36,25 @@ def run_id() -> str:
 
 
 def rabbitmqctl(*args: str) -> str:
-    return subprocess.run(['rabbitmqctl', '-q', *args], check=True,
-                          capture_output=True, text=True,
-                          timeout=60).stdout
+    done = subprocess.run(['rabbitmqctl', '-q', *args], capture_output=True,
+                          text=True, timeout=60)
+    if done.returncode:
+        raise subprocess.CalledProcessError(
+            done.returncode, done.args, done.stdout,
+            done.stderr.strip()[-500:] or None)
+    return done.stdout
+
+
+def wait_until_up(patience: float = 180.0) -> None:
+    """Wait until RabbitMQ and PostgreSQL both answer (or give up)."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            rabbitmqctl('list_vhosts')
+            _admin().close()
+            return
+        except (subprocess.SubprocessError, psycopg2.Error, OSError):
+            time.sleep(3)
 
 
 def _retried(action, what: str, patience: float = 90.0) -> None:

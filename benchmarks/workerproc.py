@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+from benchmarks.progress import BenchFailure
+
 BIN_DIR = os.path.dirname(sys.executable)
 
 
@@ -15,9 +17,13 @@ def console_script(name: str) -> str:
 
 
 def db_sync(config_file: str) -> None:
-    subprocess.run([console_script('scheduler-worker-manage'),
-                    '--config-file', config_file, 'db', 'sync'],
-                   check=True, capture_output=True, text=True, timeout=180)
+    done = subprocess.run([console_script('scheduler-worker-manage'),
+                           '--config-file', config_file, 'db', 'sync'],
+                          capture_output=True, text=True, timeout=180)
+    if done.returncode:
+        raise BenchFailure('scheduler-worker-manage db sync failed (exit '
+                           '%d):\n%s' % (done.returncode,
+                                         (done.stdout + done.stderr)[-2000:]))
 
 
 def _parent_of(pid: int) -> int | None:
