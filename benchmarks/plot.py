@@ -72,8 +72,10 @@ def _rss(axis, rss: dict) -> None:
     axis.set_xlabel('casts committed')
     axis.set_ylabel('RSS, MiB')
     axis.set_ylim(bottom=0)
-    axis.set_title('RSS, growth %+.1f%%' % rss['workers_kb']['growth_pct'],
-                   fontsize=10)
+    growth = rss['workers_kb']
+    axis.set_title('RSS, growth %+.1f%% (2nd half %+.1f%%)' % (
+        growth['growth_pct'], growth.get('second_half_growth_pct', 0.0)),
+        fontsize=10)
     axis.legend(fontsize=8)
 
 
