@@ -4,7 +4,6 @@ import json
 import subprocess
 
 import kombu
-import oslo_messaging
 import pytest
 
 from scheduler_worker import context
