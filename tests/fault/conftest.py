@@ -92,29 +92,20 @@ class Deployment:
         fixtures.drop_database(self.url)
 
 
-@pytest.fixture(scope='module')
-def durable_vhost():
-    """A vhost of these tests' own.
-
-    NOTE: their durable queues make oslo.messaging declare the exchange
-    durable; in the session's vhost, every later test declaring it
-    non-durable would then fail with PRECONDITION_FAILED.
-    """
-    vhost = fixtures.RabbitVhost()
-    yield vhost
-    vhost.delete()
-
-
 @pytest.fixture
-def deployment(tmp_path, durable_vhost):
+def deployment(tmp_path):
+    """Deploys with its own vhost: durable exchanges (these tests use
+    them) cannot share a vhost with the transient ones of other tests."""
     created = []
 
     def deploy(**options) -> Deployment:
-        created.append(Deployment(tmp_path, durable_vhost, **options))
-        return created[-1]
+        vhost = fixtures.RabbitVhost()
+        created.append((Deployment(tmp_path, vhost, **options), vhost))
+        return created[-1][0]
     yield deploy
-    for each in created:
+    for each, vhost in created:
         each.close()
+        vhost.delete()
 
 
 def mixed_casts(count: int, tag: str) -> types.SimpleNamespace:
