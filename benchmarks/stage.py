@@ -47,6 +47,7 @@ class Stage:
                 self.vhost.transport_url, self.database.url, self.topic,
                 'bench-%s' % self.tag, self.log_file, self.variant)))
         workerproc.db_sync(self.config_file)
+        workerproc.register_pool(self.config_file)
         self.admin = broker.Admin(self.vhost.amqp_url)
 
     # The worker

@@ -26,6 +26,23 @@ def db_sync(config_file: str) -> None:
                                          (done.stdout + done.stderr)[-2000:]))
 
 
+def register_pool(config_file: str) -> None:
+    """A pool with room for every cast: the worker schedules each volume.
+
+    Without one, every volume would end in error (NoValidBackend) and the
+    benchmark would measure the refusal path.
+    """
+    done = subprocess.run([console_script('scheduler-worker-manage'),
+                           '--config-file', config_file, 'backend',
+                           'register', 'bench@lvm#pool', '--total-gb',
+                           '1000000000', '--availability-zone', 'nova'],
+                          capture_output=True, text=True, timeout=180)
+    if done.returncode:
+        raise BenchFailure('scheduler-worker-manage backend register failed '
+                           '(exit %d):\n%s' % (done.returncode, (
+                               done.stdout + done.stderr)[-2000:]))
+
+
 def _parent_of(pid: int) -> int | None:
     try:
         with open('/proc/%d/stat' % pid) as stat:

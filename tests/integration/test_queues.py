@@ -33,6 +33,7 @@ def _worker(vhost, sqlite_db, **rabbit):
                  for k, v in rabbit.items()}
     conf = fixtures.make_conf(transport_url=vhost.transport_url,
                               scheduler__topic=topic, **overrides)
+    fixtures.static_backend('queues@lvm#pool', conf=conf)
     server = service.WorkerService(conf)
     server.start()
     return conf, topic, server
@@ -51,8 +52,8 @@ def test_queue_kind_follows_configuration(own_vhost, sqlite_db, option,
         volume_id = api.create_volume(context.RequestContext('u', 'p'),
                                       {'size': 1})
         fixtures.wait_until(lambda: sqlite_db.rows(
-            'SELECT id FROM volumes WHERE id = :id', id=volume_id),
-            what='the cast to be persisted')
+            "SELECT id FROM volumes WHERE id = :id AND status = 'creating'",
+            id=volume_id), what='the cast to be persisted')
         api._transport.cleanup()
     finally:
         server.stop()
