@@ -1,11 +1,13 @@
 """The RPC endpoint: what the worker answers on its topic. Thin."""
 
 import logging
+from typing import Any
 
 from oslo_db import exception as db_exc
 import oslo_messaging
 
 from scheduler_worker import exception
+from scheduler_worker import volume_batches
 from scheduler_worker import volumes
 from scheduler_worker.scheduler import backends
 
@@ -113,5 +115,36 @@ class SchedulerManager:
                       ', '.join(sorted(kwargs)))
         try:
             self._creator.create(context, volume, request_spec=request_spec)
+        except (db_exc.DBConnectionError, db_exc.DBDeadlock) as exc:
+            raise exception.TemporaryFailure(reason=str(exc)) from exc
+
+
+class CreateVolumeBatch:
+    """create_volume for the casts of one batch; not an RPC method.
+
+    The RPC server hands over the create_volume casts it fetched together
+    (see messaging/server.py); each gets the outcome create_volume would
+    have had. ``target`` is the endpoint's, for version checks.
+    """
+
+    method = 'create_volume'
+    target = SchedulerManager.target
+
+    def __init__(self, batches: volume_batches.BatchCreator) -> None:
+        self._batches = batches
+
+    def __call__(self, casts: list[tuple[Any, dict[str, Any]]]
+                 ) -> list[BaseException | None]:
+        """Outcomes of (context, create_volume arguments) pairs.
+
+        :returns: per cast, None (stored) or the refusal (recorded and
+            reported).
+        :raises TemporaryFailure: the database stayed unreachable.
+        """
+        requests = [(context, kwargs.get('volume'),
+                     kwargs.get('request_spec'))
+                    for context, kwargs in casts]
+        try:
+            return self._batches.create(requests)
         except (db_exc.DBConnectionError, db_exc.DBDeadlock) as exc:
             raise exception.TemporaryFailure(reason=str(exc)) from exc

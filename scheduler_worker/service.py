@@ -14,6 +14,7 @@ from scheduler_worker import manager
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import rpc
+from scheduler_worker import volume_batches
 from scheduler_worker import volumes
 from scheduler_worker.messaging import server as rpc_server
 from scheduler_worker.scheduler import backends
@@ -66,8 +67,11 @@ class WorkerService(service.Service):
         self.conf.set_default('max_pool_size', concurrency + 2,
                               group='database')
         self.conf.set_default('max_overflow', 0, group='database')
-        self.conf.set_default('rabbit_qos_prefetch_count', concurrency,
-                              group='oslo_messaging_rabbit')
+        # NOTE: enough for every handler thread to take a full batch.
+        self.conf.set_default(
+            'rabbit_qos_prefetch_count',
+            concurrency * self.conf.scheduler.batch_size,
+            group='oslo_messaging_rabbit')
 
     def _transports(self) -> tuple:
         transport, notification_transport = self._given_transports
@@ -117,11 +121,16 @@ class WorkerService(service.Service):
             self.outbox, max_size=self.conf.scheduler.max_volume_size_gb,
             scheduler=driver.FilterScheduler(self.conf))
         registry = backends.BackendRegistry(self.conf)
+        group = self.conf.scheduler
         return rpc_server.get_rpc_server(
             transport, self.topic, self.host,
             [manager.SchedulerManager(creator, registry)],
             report_poison=self.outbox.report_failure,
-            max_message_bytes=self.conf.scheduler.max_message_bytes)
+            max_message_bytes=group.max_message_bytes,
+            batch_size=group.batch_size,
+            batch_timeout=group.batch_window_ms / 1000.0,
+            batch_handlers=[manager.CreateVolumeBatch(
+                volume_batches.BatchCreator(creator))])
 
     def report_state(self) -> None:
         try:

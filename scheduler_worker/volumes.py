@@ -9,6 +9,7 @@ NoValidBackend. A redelivered cast fails on its duplicate id before it
 claims anything.
 """
 
+import dataclasses
 import logging
 from typing import Any
 import uuid
@@ -86,6 +87,25 @@ def _properties_of(values: dict[str, Any]) -> dict[str, Any]:
     return {k: values[k] for k in keys if k in values}
 
 
+@dataclasses.dataclass
+class Prepared:
+    """A checked create_volume request, ready to be placed and stored."""
+
+    context: Any
+    values: dict[str, Any]
+    spec: dict[str, Any]
+    properties: dict[str, Any]
+    request: scheduler_request.VolumeRequest
+
+
+def placed_values(values: dict[str, Any], pool) -> dict[str, Any]:
+    """The volume's values once it is placed on ``pool``."""
+    placed = dict(values, host=pool.host, scheduled_at=timeutils.utcnow())
+    placed['availability_zone'] = (values.get('availability_zone')
+                                   or pool.availability_zone)
+    return placed
+
+
 class VolumeCreator:
     """Turns create_volume casts into volume rows and notifications."""
 
@@ -102,6 +122,14 @@ class VolumeCreator:
         Raises Invalid or NoValidBackend (after recording the volume in
         error and sending the ERROR notification) when the request cannot
         be honoured.
+        """
+        return self.place(self.prepare(context, volume, request_spec))
+
+    def prepare(self, context, volume: Any,
+                request_spec: Any = None) -> 'Prepared':
+        """Check a request; what place() (or a batch) needs to store it.
+
+        Raises Invalid after recording the refusal and reporting it.
         """
         spec, properties = _spec_and_properties(request_spec)
         try:
@@ -121,33 +149,36 @@ class VolumeCreator:
         values.setdefault('id', uuidutils.generate_uuid())
         request = scheduler_request.VolumeRequest.from_cast(
             context, values, raw, spec)
-        return self._place(context, values, spec, properties, request)
+        return Prepared(context, values, spec, properties, request)
 
-    def _place(self, context, values, spec, properties,
-               request) -> objects.Volume:
+    def place(self, item: 'Prepared') -> objects.Volume:
         """Persist the volume on the first candidate pool with room left."""
+        context, values = item.context, item.values
         try:
-            pools = self.scheduler.candidates(context, request)
+            pools = self.scheduler.candidates(context, item.request)
         except exception.NoValidBackend as exc:
-            self._fail(context, values['id'], values, spec, properties, exc)
+            self.fail(item, exc)
             raise
         for pool in pools:
-            placed = dict(values, host=pool.host,
-                          scheduled_at=timeutils.utcnow())
-            placed['availability_zone'] = (values.get('availability_zone')
-                                           or pool.availability_zone)
             try:
-                return self._persist(context, placed, spec, properties,
-                                     pool.claim(request.size, request.thick))
+                return self._persist(context, placed_values(values, pool),
+                                     item.spec, item.properties,
+                                     pool.claim(item.request.size,
+                                                item.request.thick))
             except exception.CapacityClaimFailed as exc:
                 LOG.info('Volume %s: %s Trying the next pool.',
                          values['id'], exc)
         exc = exception.NoValidBackend(
             reason='No backend has %d GiB of free capacity left: concurrent '
                    'requests took the room of all %d candidates'
-                   % (request.size, len(pools)))
-        self._fail(context, values['id'], values, spec, properties, exc)
+                   % (item.request.size, len(pools)))
+        self.fail(item, exc)
         raise exc
+
+    def fail(self, item: 'Prepared', exc: Exception) -> None:
+        """Record a prepared volume in error and report why."""
+        self._fail(item.context, item.values['id'], item.values, item.spec,
+                   item.properties, exc)
 
     def _persist(self, context, values, spec, properties,
                  claim=None) -> objects.Volume:

@@ -26,10 +26,28 @@ scheduler_opts = [
              'threads; replaces [DEFAULT] executor_thread_pool_size for the '
              'scheduler topic). Unless set explicitly, RabbitMQ prefetch '
              '([oslo_messaging_rabbit] rabbit_qos_prefetch_count) is this '
-             'many casts and the database pool ([database] max_pool_size) '
-             'this plus 2 connections, with no overflow: size '
-             'workers * (concurrency + 2) below the database\'s connection '
-             'limit.'),
+             'many batches (concurrency * batch_size casts) and the '
+             'database pool ([database] max_pool_size) this plus 2 '
+             'connections, with no overflow: size workers * (concurrency + '
+             '2) below the database\'s connection limit.'),
+    cfg.IntOpt(
+        'batch_size',
+        default=32,
+        min=1,
+        max=1000,
+        help='Casts a handler thread takes from RabbitMQ at once. The '
+             'create_volume casts among them are stored in one '
+             'transaction and their notifications published together; '
+             'each cast is still acknowledged only once its outcome is '
+             'committed. 1 handles every cast on its own.'),
+    cfg.IntOpt(
+        'batch_window_ms',
+        default=5,
+        min=0,
+        max=1000,
+        help='Milliseconds a handler thread waits for a batch to fill '
+             'before it handles what it has: the most a quiet queue adds '
+             'to a cast\'s latency.'),
     cfg.IntOpt(
         'max_volume_size_gb',
         default=16384,

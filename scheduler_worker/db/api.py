@@ -36,6 +36,32 @@ def volume_create(context, values: dict[str, Any],
     return IMPL.volume_create(context, values, outbox=outbox, claim=claim)
 
 
+def writer(context):
+    """A transaction that the functions called inside it join.
+
+    Only pool_claim and volume_insert_many are meant for it; retry the
+    whole block from outside with oslo_db.api.wrap_db_retry.
+    """
+    return IMPL.writer(context)
+
+
+def pool_claim(context, claim: dict[str, Any]) -> None:
+    """Claim a pool's capacity, in the caller's transaction.
+
+    Raises CapacityClaimFailed (and changes nothing) if it has no room.
+    """
+    return IMPL.pool_claim(context, claim)
+
+
+def volume_insert_many(context, volumes: list[dict[str, Any]],
+                       outbox: list[dict[str, Any]]) -> None:
+    """Insert volumes with their notifications, in the caller's transaction.
+
+    A taken id raises oslo.db's DBDuplicateEntry.
+    """
+    return IMPL.volume_insert_many(context, volumes, outbox)
+
+
 def volume_get(context, volume_id: str) -> dict[str, Any]:
     """The volume with this id; raises VolumeNotFound."""
     return IMPL.volume_get(context, volume_id)

@@ -31,6 +31,7 @@ from oslo_serialization import jsonutils
 from scheduler_worker import context as sw_context
 from scheduler_worker import exception
 from scheduler_worker import rpc
+from scheduler_worker.messaging import batches
 from scheduler_worker.messaging import listener
 
 LOG = logging.getLogger(__name__)
@@ -79,9 +80,11 @@ class RPCServer(rpc_server.RPCServer):
 
     def __init__(self, transport, target, dispatcher, report_poison,
                  max_message_bytes: int, batch_size: int = 1,
-                 batch_timeout: float | None = None) -> None:
+                 batch_timeout: float | None = None,
+                 batch_handlers: list | None = None) -> None:
         super().__init__(transport, target, dispatcher)
         self._report_poison = report_poison
+        self._batch_handlers = {h.method: h for h in batch_handlers or ()}
         self._max_message_bytes = max_message_bytes
         self._batch_size = batch_size
         self._batch_timeout = batch_timeout
@@ -97,19 +100,71 @@ class RPCServer(rpc_server.RPCServer):
                                self._stopping)
 
     def _process_incoming(self, incoming):
-        for message in incoming:
-            if self._stopping.is_set():
-                message.requeue()
-                continue
+        groups, singles = batches.group(incoming, self._batch_handlers,
+                                        self._fits)
+        for handler, messages in groups:
+            self._process(messages, handler)
+        for message in singles:
+            self._process([message])
+
+    def _process(self, messages, batch_handler=None) -> None:
+        if self._stopping.is_set():
+            outcomes = ['requeue'] * len(messages)
+        else:
             try:
-                outcome = self._handle(message)
+                outcomes = (self._handle_batch(batch_handler, messages)
+                            if batch_handler else
+                            [self._handle(message) for message in messages])
             except Exception:
-                # NOTE: _handle settles every error it knows; this is the
+                # NOTE: handling settles every error it knows; this is the
                 # net under it. A message nobody settles stays unacked,
                 # holding a prefetch slot, until the connection closes.
-                LOG.exception('Unhandled error; requeueing the message')
-                outcome = 'requeue'
+                LOG.exception('Unhandled error; requeueing %d message(s)',
+                              len(messages))
+                outcomes = ['requeue'] * len(messages)
+        for message, outcome in zip(messages, outcomes, strict=True):
             self._settle(message, outcome)
+
+    def _handle_batch(self, handler, messages) -> list[str]:
+        """Hand the casts of one fetch to ``handler`` in one call."""
+        outcomes: list[str | None] = [None] * len(messages)
+        casts = []
+        for i, message in enumerate(messages):
+            message.ctxt['message_id'] = message_id(message)
+            try:
+                casts.append((i, self._deserialize(message)))
+            except Exception:
+                # NOTE: the one-by-one path tells what is wrong with it.
+                outcomes[i] = self._handle(message)
+        if casts:
+            try:
+                handler([cast for _, cast in casts])
+            except exception.TemporaryFailure as exc:
+                LOG.warning('Requeueing %d casts: %s', len(casts), exc)
+                time.sleep(TEMPORARY_FAILURE_PAUSE)
+                return [o or 'requeue' for o in outcomes]
+            except Exception:
+                LOG.exception('A batch of %d casts failed; handling them '
+                              'one by one', len(casts))
+                for i, _ in casts:
+                    outcomes[i] = self._handle(messages[i])
+                return outcomes
+        # NOTE: each cast stored, or refused and recorded: settled.
+        return [o or 'ack' for o in outcomes]
+
+    def _deserialize(self, message) -> tuple:
+        serializer = self.dispatcher.serializer
+        context = serializer.deserialize_context(message.ctxt)
+        args = message.message.get('args') or {}
+        return context, {key: serializer.deserialize_entity(context, value)
+                         for key, value in args.items()}
+
+    def _fits(self, message) -> bool:
+        try:
+            self._screen(message)
+        except exception.InvalidMessage:
+            return False
+        return True
 
     @staticmethod
     def _settle(message, outcome: str) -> None:
@@ -204,7 +259,8 @@ def _context_of(ctxt: dict[str, Any]) -> sw_context.RequestContext:
 def get_rpc_server(transport: oslo_messaging.Transport, topic: str,
                    host: str, endpoints: list, report_poison,
                    max_message_bytes: int, batch_size: int = 1,
-                   batch_timeout: float | None = None) -> RPCServer:
+                   batch_timeout: float | None = None,
+                   batch_handlers: list | None = None) -> RPCServer:
     """An RPC server on ``topic``, ``topic.host`` and the topic's fanout.
 
     oslo.messaging picks its threading executor: nothing is monkey-patched.
@@ -214,4 +270,5 @@ def get_rpc_server(transport: oslo_messaging.Transport, topic: str,
         endpoints, rpc.rpc_serializer(),
         oslo_messaging.DefaultRPCAccessPolicy)
     return RPCServer(transport, target, dispatcher, report_poison,
-                     max_message_bytes, batch_size, batch_timeout)
+                     max_message_bytes, batch_size, batch_timeout,
+                     batch_handlers)

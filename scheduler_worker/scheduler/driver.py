@@ -35,14 +35,17 @@ class FilterScheduler:
         return [pool_state.PoolState(row, self.down_time, self.default_ratio)
                 for row in db.pool_get_all(context)]
 
-    def candidates(self, context, request: request_mod.VolumeRequest
+    def candidates(self, context, request: request_mod.VolumeRequest,
+                   pools: list[pool_state.PoolState] | None = None
                    ) -> list[pool_state.PoolState]:
         """Pools that pass every filter, heaviest first.
 
-        Raises NoValidBackend, with a reason a user can act on, when none
-        does.
+        ``pools`` (default: read now) lets a batch read them once. Raises
+        NoValidBackend, with a reason a user can act on, when none passes.
         """
-        pools = self._eligible(self.pools(context), request)
+        if pools is None:
+            pools = self.pools(context)
+        pools = self._eligible(pools, request)
         for backend_filter in self.filters:
             passed = backend_filter.filter_all(pools, request)
             if not passed:

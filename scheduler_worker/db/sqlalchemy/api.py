@@ -39,6 +39,8 @@ def _postgresql_connect_error(operational_error, match, engine_name,
 
 _VOLUME_COLUMNS = [c.name for c in models.Volume.__table__.columns]
 _SERVICE_COLUMNS = [c.name for c in models.Service.__table__.columns]
+_VOLUME_DEFAULTS = dict(dict.fromkeys(_VOLUME_COLUMNS), deleted=False,
+                        bootable=False, multiattach=False, status='creating')
 _OUTBOX_COLUMNS = [c.name for c in
                    models.OutboxNotification.__table__.columns]
 _BACKEND_COLUMNS = [c.name for c in models.Backend.__table__.columns]
@@ -134,6 +136,51 @@ def volume_create(context, values: dict[str, Any],
         return _volume_insert(context, values, outbox, claim)
     except db_exc.DBDuplicateEntry as exc:
         raise exception.VolumeExists(volume_id=values.get('id')) from exc
+
+
+def writer(context):
+    """A transaction that the DB functions called inside it join.
+
+    For a caller that composes several functions into one transaction;
+    retry the whole block from outside (oslo_db.api.wrap_db_retry).
+    """
+    return main_context_manager.writer.using(context)
+
+
+@main_context_manager.writer
+def pool_claim(context, claim: dict[str, Any]) -> None:
+    """Claim capacity (see _pool_claim); CapacityClaimFailed if no room.
+
+    Not retried by itself: meant for the caller's transaction.
+    """
+    _pool_claim(context, claim)
+
+
+@main_context_manager.writer
+def volume_insert_many(context, volumes: list[dict[str, Any]],
+                       outbox: list[dict[str, Any]]) -> None:
+    """Insert volumes, their metadata and notifications, in bulk.
+
+    Every volume dict has every column and ``metadata``. A taken id raises
+    DBDuplicateEntry and fails the caller's transaction. Not retried by
+    itself: meant for the caller's transaction.
+    """
+    rows, metadata = [], []
+    for volume in volumes:
+        # NOTE: an executemany needs the same keys in every row.
+        row = dict(_VOLUME_DEFAULTS, **volume)
+        for key, value in (row.pop('metadata', None) or {}).items():
+            metadata.append({'volume_id': row['id'], 'key': key,
+                             'value': value, 'created_at': row['created_at'],
+                             'deleted': False})
+        rows.append(row)
+    context.session.execute(sa.insert(models.Volume), rows)
+    if metadata:
+        context.session.execute(sa.insert(models.VolumeMetadata), metadata)
+    if outbox:
+        context.session.execute(sa.insert(models.OutboxNotification),
+                                [dict(n, created_at=timeutils.utcnow(),
+                                      attempts=0) for n in outbox])
 
 
 def _volume_query(context):

@@ -1,0 +1,41 @@
+"""Which casts of one fetch can be handled together, in one call."""
+
+from typing import Any
+
+
+def compatible(available: str, requested: Any) -> bool:
+    """Whether an endpoint at ``available`` serves ``requested`` (x.y)."""
+    try:
+        have = [int(part) for part in available.split('.')[:2]]
+        want = [int(part) for part in str(requested).split('.')]
+    except ValueError:
+        return False
+    if len(want) not in (1, 2):
+        return False
+    want += [0] * (2 - len(want))
+    return have[0] == want[0] and want[1] <= have[1]
+
+
+def group(incoming, handlers: dict[str, Any], fits) -> tuple[list, list]:
+    """Split a fetch into (handler, casts) groups and single messages.
+
+    A message joins its method's group when a batch handler exists for the
+    method, its version is one the handler's endpoint serves, it names no
+    namespace, and ``fits(message)``. Anything else goes one by one,
+    through the dispatcher, which also reports what is wrong with it.
+    """
+    groups: dict[str, list] = {}
+    singles = []
+    for message in incoming:
+        body = message.message
+        method = body.get('method')
+        handler = handlers.get(method) if isinstance(method, str) else None
+        if (handler is not None and body.get('namespace') is None and
+                isinstance(body.get('args', {}), dict) and
+                compatible(handler.target.version,
+                           body.get('version', '1.0')) and fits(message)):
+            groups.setdefault(method, []).append(message)
+        else:
+            singles.append(message)
+    return [(handlers[m], messages) for m, messages in groups.items()], \
+        singles
