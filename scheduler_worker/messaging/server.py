@@ -14,10 +14,15 @@ What happens to a message, decided after its handling:
   a bug): requeued a few times, in case it passes, then poison: a message
   must never be lost to a passing fault nor redelivered forever;
 * not yet started when the server stops: requeue, for another worker.
+
+An RPC *call* (a message with a reply queue, such as oslo.messaging's
+``oslo_rpc_server_ping``) also gets its reply, result or failure, as from
+oslo.messaging's own server; a cast gets none.
 """
 
 import hashlib
 import logging
+import sys
 import threading
 import time
 from typing import Any
@@ -117,11 +122,12 @@ class RPCServer(rpc_server.RPCServer):
         method = message.message.get('method')
         try:
             self._screen(message)
-            self.dispatcher.dispatch(message)
-        except rpc_dispatcher.ExpectedException:
+            result = self.dispatcher.dispatch(message)
+        except rpc_dispatcher.ExpectedException as exc:
             # NOTE: the endpoint refused the request and already recorded
             # and reported it.
-            return 'ack'
+            _reply(message, failure=exc.exc_info)
+            return 'refused'
         except exception.TemporaryFailure as exc:
             LOG.warning('Requeueing %s (message %s): %s', method,
                         message.ctxt['message_id'], exc)
@@ -129,9 +135,14 @@ class RPCServer(rpc_server.RPCServer):
             return 'requeue'
         except POISON as exc:
             self._poison(message, method, exc)
+            _reply(message, failure=sys.exc_info())
             return 'reject'
         except Exception as exc:
-            return self._unexpected(message, method, exc)
+            outcome = self._unexpected(message, method, exc)
+            if outcome == 'reject':
+                _reply(message, failure=sys.exc_info())
+            return outcome
+        _reply(message, result)
         return 'ack'
 
     def _unexpected(self, message, method, exc: Exception) -> str:
@@ -167,6 +178,15 @@ class RPCServer(rpc_server.RPCServer):
         except Exception:
             LOG.exception('Could not report poison message %s',
                           message.ctxt['message_id'])
+
+
+def _reply(message, result: Any = None, failure=None) -> None:
+    """Answer an RPC call; for a cast, the driver sends nothing."""
+    try:
+        message.reply(result, failure=failure)
+    except Exception:
+        LOG.exception('Could not send the reply to %s',
+                      _short(message.message.get('method')))
 
 
 def _short(value: Any, limit: int = 64) -> Any:
