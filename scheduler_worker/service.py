@@ -14,6 +14,7 @@ from scheduler_worker import manager
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import rpc
+from scheduler_worker import systemd
 from scheduler_worker import volumes
 from scheduler_worker.messaging import server as rpc_server
 
@@ -38,8 +39,13 @@ class WorkerService(service.Service):
     def __init__(self, conf: cfg.ConfigOpts, binary: str = BINARY,
                  transport: oslo_messaging.Transport | None = None,
                  notification_transport:
-                 oslo_messaging.Transport | None = None) -> None:
-        """The transports default to those the configuration names."""
+                 oslo_messaging.Transport | None = None,
+                 notifier: systemd.Notifier | None = None) -> None:
+        """The transports default to those the configuration names.
+
+        ``notifier`` carries systemd's socket, which the master took out
+        of the environment, into the worker processes.
+        """
         super().__init__()
         self.conf = conf
         self.binary = binary
@@ -50,6 +56,8 @@ class WorkerService(service.Service):
         self._rpc_server = None
         self._given_transports = (transport, notification_transport)
         self._owned_transports = []
+        self._notifier = notifier or systemd.Notifier()
+        self._reporter = None
 
     def _size_resources(self) -> None:
         """Tie prefetch and the DB pool to the worker's concurrency.
@@ -98,6 +106,11 @@ class WorkerService(service.Service):
         self._rpc_server = self._rpc_server_for(transport)
         self._rpc_server.start(
             override_pool_size=self.conf.scheduler.concurrency)
+        progress = self._rpc_server.progress
+        self._reporter = systemd.Reporter(
+            self._notifier, progress.attached.is_set, progress.consuming,
+            'Consuming topic %s as host %s' % (self.topic, self.host))
+        self._reporter.start()
         LOG.info('oslo.service backend: %s; RPC executor: %s; eventlet '
                  'monkey-patched: %s', backend.get_backend_type().value,
                  self._rpc_server.executor_type,
@@ -139,6 +152,10 @@ class WorkerService(service.Service):
 
     def stop(self, graceful: bool = True) -> None:
         """Stop consuming, finish the casts in flight, then disconnect."""
+        # NOTE: no WATCHDOG=1 from a consumer that is going away.
+        reporter, self._reporter = self._reporter, None
+        if reporter is not None:
+            reporter.stop()
         server, self._rpc_server = self._rpc_server, None
         if server is not None:
             LOG.info('Stopping: no new casts; finishing those in flight')

@@ -193,6 +193,35 @@ def publish_many(amqp_url: str, routing_key: str, bodies,
     return count
 
 
+def consumer_queues(vhost: str) -> list[str]:
+    """Queues of the vhost that have a consumer, as the broker sees it."""
+    out = _rabbitmqctl('list_consumers', '-p', vhost, '--no-table-headers',
+                       'queue_name')
+    return sorted(line.strip() for line in out.splitlines() if line.strip())
+
+
+def close_connections(vhost: str) -> int:
+    """Close every client connection to the vhost, as a broker would."""
+    out = _rabbitmqctl('list_connections', '--no-table-headers', 'pid',
+                       'vhost')
+    closed = 0
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1] == vhost:
+            _rabbitmqctl('close_connection', fields[0], 'closed by a test')
+            closed += 1
+    return closed
+
+
+def set_vhost_access(vhost: str, allowed: bool) -> None:
+    """Let guest into the vhost, or keep it out (existing connections stay)."""
+    if allowed:
+        _rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*',
+                     '.*')
+    else:
+        _rabbitmqctl('clear_permissions', '-p', vhost, 'guest')
+
+
 def restart_rabbitmq(down_for: float = 2.0) -> None:
     """Stop and start the RabbitMQ application, as an operator would."""
     _rabbitmqctl('stop_app')
@@ -212,9 +241,14 @@ def restart_postgresql() -> None:
 
 
 def _rabbitmqctl(*args: str) -> str:
-    return subprocess.run(['rabbitmqctl', '-q', *args], check=True,
-                          capture_output=True, text=True,
-                          timeout=60).stdout
+    result = subprocess.run(['rabbitmqctl', '-q', *args],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode:
+        # NOTE: its stderr says why (e.g. the app stopped by a fault test).
+        raise AssertionError('rabbitmqctl %s failed (%d): %s' % (
+            ' '.join(args), result.returncode,
+            result.stderr.strip().splitlines()[:1]))
+    return result.stdout
 
 
 # Notifications
@@ -358,19 +392,28 @@ def manage(config_file: str, *args: str) -> str:
 
 
 class WorkerProcess:
-    """The real ``scheduler-worker`` daemon, in its own process group."""
+    """The real ``scheduler-worker`` daemon, in its own process group.
 
-    def __init__(self, config_file: str, log_path) -> None:
+    ``env`` is added to the environment; ``prefix`` goes before the
+    command (e.g. a shell that sets variables and execs it).
+    """
+
+    def __init__(self, config_file: str, log_path,
+                 env: dict[str, str] | None = None,
+                 prefix: list[str] | None = None) -> None:
         self.config_file = config_file
         self.log_path = str(log_path)
+        self.env = env
+        self.prefix = prefix or []
         self.process = None
 
     def start(self) -> 'WorkerProcess':
         log = open(self.log_path, 'ab')
+        env = dict(os.environ, **self.env) if self.env else None
         self.process = subprocess.Popen(
-            [console_script('scheduler-worker'), '--config-file',
-             self.config_file], stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [*self.prefix, console_script('scheduler-worker'),
+             '--config-file', self.config_file], stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True, env=env)
         log.close()
         return self
 
@@ -404,3 +447,42 @@ class WorkerProcess:
             except ProcessLookupError:
                 pass
             self.process.wait(30)
+
+
+# systemd's end of the notify protocol
+
+class NotifySocket:
+    """A unix datagram socket standing in for systemd's NOTIFY_SOCKET."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(self.path)
+        self.received: list[tuple[float, list[str]]] = []
+
+    def receive(self, timeout: float) -> list[str] | None:
+        """The lines of the next datagram, or None after ``timeout``."""
+        self._sock.settimeout(max(timeout, 0.001))
+        try:
+            data = self._sock.recv(4096)
+        except TimeoutError:
+            return None
+        lines = data.decode().splitlines()
+        self.received.append((time.monotonic(), lines))
+        return lines
+
+    def wait_for(self, line: str, timeout: float = 60) -> list[str]:
+        """The first datagram carrying ``line``; AssertionError if none."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError('no %s within %ss; got %r' % (
+                    line, timeout, self.received))
+            lines = self.receive(left)
+            if lines is not None and line in lines:
+                return lines
+
+    def close(self) -> None:
+        self._sock.close()
+

@@ -93,13 +93,14 @@ class RPCServer(rpc_server.RPCServer):
         self._stopping = threading.Event()
         self._failures = cachetools.LRUCache(maxsize=10000)
         self._failures_lock = threading.Lock()
+        self.progress = listener.ConsumerProgress()
 
     def _create_listener(self):
         # NOTE: once stopping starts, casts not yet started go back to the
         # queue; those being handled finish (wait() waits for them).
         return listener.listen(self.transport, self._target,
                                self._batch_size, self._batch_timeout,
-                               self._stopping)
+                               self._stopping, self.progress)
 
     def _process_incoming(self, incoming):
         for message in incoming:
