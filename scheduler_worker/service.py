@@ -11,11 +11,13 @@ from oslo_service import service
 
 from scheduler_worker import context
 from scheduler_worker import manager
+from scheduler_worker import metrics
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import rpc
 from scheduler_worker import systemd
 from scheduler_worker import volumes
+from scheduler_worker.db import api as db
 from scheduler_worker.messaging import server as rpc_server
 
 LOG = logging.getLogger(__name__)
@@ -120,6 +122,9 @@ class WorkerService(service.Service):
         interval = self.conf.scheduler.outbox_relay_interval
         self.tg.add_timer(interval, self.relay_notifications,
                           initial_delay=interval)
+        if self.conf.metrics.enabled:
+            self.tg.add_timer(self.conf.metrics.sample_interval,
+                              self.sample_metrics)
         LOG.info('%s consuming topic %s as host %s', self.binary,
                  self.topic, self.host)
 
@@ -149,6 +154,15 @@ class WorkerService(service.Service):
                 older_than=self.conf.scheduler.outbox_relay_interval)
         except Exception:
             LOG.exception('Relaying pending notifications failed')
+
+    def sample_metrics(self) -> None:
+        try:
+            metrics.sample(
+                pool_checked_out=db.pool_checked_out(),
+                notifications_pending=db.outbox_count(
+                    context.get_admin_context()))
+        except Exception:
+            LOG.exception('Sampling metrics failed')
 
     def stop(self, graceful: bool = True) -> None:
         """Stop consuming, finish the casts in flight, then disconnect."""

@@ -486,3 +486,72 @@ class NotifySocket:
     def close(self) -> None:
         self._sock.close()
 
+
+class Deployment:
+    """A synced database, a topic in the run's vhost, and worker configs.
+
+    ``config(section__option=value, ...)`` writes a config file over the
+    base sections; ``worker(config)`` starts the real daemon with it.
+    """
+
+    def __init__(self, tmp_path, vhost: RabbitVhost,
+                 backend: str = 'postgresql', url: str | None = None,
+                 host: str = 'ops-host') -> None:
+        self.tmp_path = tmp_path
+        self.vhost = vhost
+        self.host = host
+        self.url = url or create_database(backend, tmp_path)
+        self.topic = unique_name('sw-ops')
+        self.engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        self.workers: list[WorkerProcess] = []
+        self.sections = {
+            'DEFAULT': {'transport_url': vhost.transport_url,
+                        'host': host, 'state_path': tmp_path},
+            'scheduler': {'topic': self.topic},
+            'database': {'connection': self.url},
+            'oslo_messaging_notifications': {
+                'topics': unique_name('sw-ops-notifications')},
+        }
+        manage(self.config(), 'db', 'sync')
+
+    def config(self, name: str = 'worker.conf', **options) -> str:
+        sections = copy.deepcopy(self.sections)
+        for key, value in options.items():
+            section, _, option = key.rpartition('__')
+            sections.setdefault(section or 'DEFAULT', {})[option] = value
+        return write_config(self.tmp_path / name, sections)
+
+    def worker(self, config: str | None = None, **kwargs) -> WorkerProcess:
+        process = WorkerProcess(
+            config or self.config(),
+            self.tmp_path / ('worker-%d.log' % len(self.workers)), **kwargs)
+        self.workers.append(process)
+        return process.start()
+
+    def rows(self, sql: str, **params) -> list:
+        with self.engine.connect() as connection:
+            return list(connection.execute(sa.text(sql), params))
+
+    def volume_count(self) -> int:
+        return self.rows('SELECT count(*) FROM volumes')[0][0]
+
+    def publish(self, bodies) -> int:
+        return publish_many(self.vhost.amqp_url, self.topic, bodies)
+
+    def queue_depth(self) -> int:
+        return queue_depth(self.vhost.amqp_url, self.topic)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.kill()
+        self.engine.dispose()
+        drop_database(self.url)
+
+
+def plain_casts(count: int, tag: str, **context) -> list[str]:
+    """Raw create_volume casts of plain-dict volumes named TAG-00000..."""
+    return [oslo_envelope(plain_cast_message(
+        {'id': str(uuid.uuid4()), 'size': 1, 'display_name':
+         '%s-%05d' % (tag, i)}, user_id='u', project_id='p',
+        request_id='req-%s-%05d' % (tag, i), **context))
+        for i in range(count)]

@@ -5,6 +5,7 @@ import sys
 from oslo_log import log
 
 from scheduler_worker import conf
+from scheduler_worker import metrics
 from scheduler_worker import systemd
 from scheduler_worker import version
 
@@ -22,9 +23,18 @@ def main() -> None:
 
     from scheduler_worker import service
 
-    server = service.WorkerService(conf.CONF, notifier=notifier)
-    launcher = oslo_service.launch(conf.CONF, server,
-                                   workers=conf.CONF.workers,
-                                   restart_method='mutate')
-    systemd.stop_signals_from(launcher, notifier)
-    sys.exit(launcher.wait())
+    exporter = metrics.Exporter(conf.CONF)
+    if conf.CONF.metrics.enabled:
+        # NOTE: before the launcher forks: the workers find the directory
+        # for their samples in the environment they inherit.
+        exporter.start()
+    try:
+        server = service.WorkerService(conf.CONF, notifier=notifier)
+        launcher = oslo_service.launch(conf.CONF, server,
+                                       workers=conf.CONF.workers,
+                                       restart_method='mutate')
+        systemd.stop_signals_from(launcher, notifier)
+        status = launcher.wait()
+    finally:
+        exporter.stop()
+    sys.exit(status)

@@ -35,6 +35,7 @@ from oslo_serialization import jsonutils
 
 from scheduler_worker import context as sw_context
 from scheduler_worker import exception
+from scheduler_worker import metrics
 from scheduler_worker import rpc
 from scheduler_worker.messaging import listener
 
@@ -79,6 +80,19 @@ def _body_size(incoming) -> int:
     return len(raw.body) if raw is not None else 0
 
 
+def _redelivered(incoming) -> bool:
+    """The AMQP redelivered flag of the kombu message, where there is one."""
+    raw = getattr(incoming.message, '_raw_message', None)
+    info = getattr(raw, 'delivery_info', None) or {}
+    return bool(info.get('redelivered'))
+
+
+def _methods(endpoints: list) -> frozenset:
+    return frozenset(name for endpoint in endpoints for name in dir(endpoint)
+                     if not name.startswith('_') and
+                     callable(getattr(endpoint, name, None)))
+
+
 class RPCServer(rpc_server.RPCServer):
     """oslo.messaging's RPC server, acknowledging after the outcome."""
 
@@ -93,6 +107,9 @@ class RPCServer(rpc_server.RPCServer):
         self._stopping = threading.Event()
         self._failures = cachetools.LRUCache(maxsize=10000)
         self._failures_lock = threading.Lock()
+        # NOTE: metrics are labelled with methods we have, not with
+        # whatever a message claims: that would grow without bound.
+        self._methods = _methods(dispatcher.endpoints)
         self.progress = listener.ConsumerProgress()
 
     def _create_listener(self):
@@ -107,7 +124,12 @@ class RPCServer(rpc_server.RPCServer):
             if self._stopping.is_set():
                 message.requeue()
                 continue
-            self._settle(message, self._handle(message))
+            method = message.message.get('method')
+            with metrics.handling(
+                    method if method in self._methods else 'unknown',
+                    _redelivered(message)) as handling:
+                handling.outcome = self._handle(message)
+            self._settle(message, handling.outcome)
 
     @staticmethod
     def _settle(message, outcome: str) -> None:
