@@ -1,10 +1,10 @@
 """Creating a volume from a cast: check, persist once, report."""
 
-import logging
 from typing import Any
 import uuid
 
 from oslo_db import exception as db_exc
+from oslo_log import log as logging
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
@@ -14,6 +14,8 @@ from scheduler_worker import objects
 from scheduler_worker import validation
 from scheduler_worker.objects import cinder
 
+# NOTE: oslo.log's adapter: a keyword such as volume_id=... becomes a field
+# of the JSON log line ([DEFAULT] use_json), which operators search by.
 LOG = logging.getLogger(__name__)
 
 # NOTE: fixed forever: volume ids derived from message ids must map the
@@ -117,26 +119,28 @@ class VolumeCreator:
             volume.create(outbox=outbox)
         except exception.VolumeExists:
             LOG.info('Volume %s already exists: duplicate delivery, '
-                     'nothing to do', values['id'])
+                     'nothing to do', values['id'], volume_id=values['id'])
             return objects.Volume.get_by_id(context, values['id'])
         except db_exc.DBConnectionError:
             raise
         except db_exc.DBError as exc:
-            LOG.error('Database refused volume %s: %s', values['id'], exc)
+            LOG.error('Database refused volume %s: %s', values['id'], exc,
+                      volume_id=values['id'])
             refused = exception.InvalidVolume(
                 reason='the database refused it (%s)' % type(exc).__name__)
             self._fail(context, values['id'], values, spec, properties,
                        refused)
             raise refused from exc
         LOG.info('Created volume %s (%s GiB) on host %s', volume.id,
-                 volume.size, volume.host or '-')
+                 volume.size, volume.host or '-', volume_id=volume.id)
         self.outbox.publish(outbox)
         return volume
 
     def _fail(self, context, volume_id, values, spec, properties,
               exc: Exception) -> None:
         """Record the volume in error (where its id is known) and notify."""
-        LOG.error('Cannot create volume %s: %s', volume_id or '(no id)', exc)
+        LOG.error('Cannot create volume %s: %s', volume_id or '(no id)', exc,
+                  volume_id=volume_id)
         outbox = self.outbox.stage(
             context, notifications.CREATE_ERROR, 'ERROR',
             notifications.create_failure(
@@ -166,6 +170,6 @@ class VolumeCreator:
                                status='error').create(outbox=outbox)
         except exception.VolumeExists:
             LOG.info('Volume %s already exists: not recording this '
-                     'refused delivery again', volume_id)
+                     'refused delivery again', volume_id, volume_id=volume_id)
             return False
         return True
