@@ -24,11 +24,11 @@ def main() -> None:
     from scheduler_worker import service
 
     exporter = metrics.Exporter(conf.CONF)
-    if conf.CONF.metrics.enabled:
-        # NOTE: before the launcher forks: the workers find the directory
-        # for their samples in the environment they inherit.
-        exporter.start()
     try:
+        if conf.CONF.metrics.enabled:
+            # NOTE: before the launcher forks: the workers find the
+            # directory for their samples in the environment they inherit.
+            exporter.start()
         server = service.WorkerService(conf.CONF, notifier=notifier)
         launcher = oslo_service.launch(conf.CONF, server,
                                        workers=conf.CONF.workers,

@@ -93,6 +93,16 @@ def _methods(endpoints: list) -> frozenset:
                      callable(getattr(endpoint, name, None)))
 
 
+def method_label(method: Any, methods: frozenset) -> str:
+    """The metrics label of a message's method: one we have, or 'unknown'.
+
+    A message may claim any method, of any JSON type: labelling with it
+    would let poison grow the label set without bound.
+    """
+    return method if isinstance(method, str) and method in methods \
+        else 'unknown'
+
+
 class RPCServer(rpc_server.RPCServer):
     """oslo.messaging's RPC server, acknowledging after the outcome."""
 
@@ -107,8 +117,6 @@ class RPCServer(rpc_server.RPCServer):
         self._stopping = threading.Event()
         self._failures = cachetools.LRUCache(maxsize=10000)
         self._failures_lock = threading.Lock()
-        # NOTE: metrics are labelled with methods we have, not with
-        # whatever a message claims: that would grow without bound.
         self._methods = _methods(dispatcher.endpoints)
         self.progress = listener.ConsumerProgress()
 
@@ -124,9 +132,9 @@ class RPCServer(rpc_server.RPCServer):
             if self._stopping.is_set():
                 message.requeue()
                 continue
-            method = message.message.get('method')
             with metrics.handling(
-                    method if method in self._methods else 'unknown',
+                    method_label(message.message.get('method'),
+                                 self._methods),
                     _redelivered(message)) as handling:
                 handling.outcome = self._handle(message)
             self._settle(message, handling.outcome)
