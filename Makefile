@@ -34,7 +34,10 @@ lint: venv
 sample: venv
 	$(BIN)/oslo-config-generator --config-file etc/oslo-config-generator/scheduler-worker.conf
 
+# Measures the worker on this machine's RabbitMQ and PostgreSQL; see
+# doc/performance.md. BENCH_ARGS="--quick" for a two-minute smoke run.
 bench: venv
+	$(BIN)/pip install --quiet -r benchmarks/requirements.txt
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:

@@ -1,0 +1,1 @@
+"""Benchmarks of scheduler-worker, run by hand: see doc/performance.md."""

@@ -37,6 +37,10 @@ class UnsupportedObject(Invalid):
                '%(namespace)s: %(reason)s')
 
 
+class InvalidCapabilities(Invalid):
+    msg_fmt = 'Ignoring the capability report of %(host)s: %(reason)s'
+
+
 class NotFound(SchedulerWorkerException):
     msg_fmt = 'Resource could not be found.'
 
@@ -49,12 +53,22 @@ class ServiceNotFound(NotFound):
     msg_fmt = 'Service %(binary)s on host %(host)s could not be found.'
 
 
+class BackendNotFound(NotFound):
+    msg_fmt = 'Backend %(host)s is not known.'
+
+
 class VolumeExists(SchedulerWorkerException):
     msg_fmt = 'Volume %(volume_id)s already exists.'
 
 
 class NoValidBackend(SchedulerWorkerException):
     msg_fmt = 'No valid backend was found. %(reason)s'
+
+
+class CapacityClaimFailed(SchedulerWorkerException):
+    """A pool had no room left when the claim was made: try the next one."""
+
+    msg_fmt = 'Pool %(pool)s has no room left for %(size)s GiB.'
 
 
 class TemporaryFailure(SchedulerWorkerException):

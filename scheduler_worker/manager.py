@@ -7,6 +7,7 @@ import oslo_messaging
 
 from scheduler_worker import exception
 from scheduler_worker import volumes
+from scheduler_worker.scheduler import backends
 
 LOG = logging.getLogger(__name__)
 
@@ -19,6 +20,10 @@ class SchedulerManager:
 
     * 3.0 - create_volume(volume, snapshot_id, image_id, request_spec,
       filter_properties, backup_id)
+    * 3.0 - update_service_capabilities(service_name, host, capabilities),
+      cast by volume services to the topic's fanout exchange
+    * 3.1 - notify_service_capabilities (accepted, ignored)
+    * 3.3 - update_service_capabilities takes cluster_name and timestamp
     * 3.12 - the newest Cinder SchedulerAPI; its create_volume cast is
       unchanged since 3.0, so any 3.x up to 3.12 is accepted.
     """
@@ -27,14 +32,62 @@ class SchedulerManager:
 
     target = oslo_messaging.Target(version=RPC_API_VERSION)
 
-    def __init__(self, creator: volumes.VolumeCreator) -> None:
+    def __init__(self, creator: volumes.VolumeCreator,
+                 registry: backends.BackendRegistry) -> None:
         self._creator = creator
+        self._registry = registry
 
     @oslo_messaging.expected_exceptions(exception.Invalid)
+    def update_service_capabilities(self, context, service_name=None,
+                                    host=None, capabilities=None,
+                                    cluster_name=None, timestamp=None,
+                                    **kwargs) -> None:
+        """Record a backend's capabilities (RPC API 3.0; 3.3 adds
+        cluster_name and timestamp).
+
+        :param service_name: 'volume'; reports of other services are
+            ignored, as Cinder does.
+        :param host: the backend, ``host@backend``.
+        :param capabilities: the driver's stats: backend-level values and
+            ``pools`` (or a single pool's values), as Cinder drivers report.
+        :param cluster_name: the backend's cluster, if any.
+        :param timestamp: when the report was taken (ISO 8601, UTC);
+            reports not newer than the stored one are ignored.
+        :param kwargs: arguments a newer 3.x client may add; ignored.
+        :raises Invalid: the report cannot be read; it is logged and
+            dropped (the next report replaces it).
+        """
+        try:
+            self._registry.update_service_capabilities(
+                context, service_name, host, capabilities,
+                cluster_name=cluster_name, timestamp=timestamp)
+        except exception.Invalid as exc:
+            LOG.warning('%s', exc)
+            raise
+        except db_exc.DBConnectionError as exc:
+            # NOTE: dropped rather than requeued: the backend reports again
+            # within its interval, and a retried snapshot would be stale.
+            LOG.warning('Capabilities of %s not stored: %s', host, exc)
+
+    def notify_service_capabilities(self, context, service_name=None,
+                                    capabilities=None, host=None,
+                                    backend=None, timestamp=None,
+                                    **kwargs) -> None:
+        """Accepted and ignored (RPC API 3.1, 3.5).
+
+        Cinder's volume services cast it so that a scheduler emits capacity
+        notifications; scheduling relies on update_service_capabilities.
+        Accepting it keeps such casts from being rejected as poison.
+        """
+        LOG.debug('Ignoring notify_service_capabilities from %s',
+                  backend or host)
+
+    @oslo_messaging.expected_exceptions(exception.Invalid,
+                                        exception.NoValidBackend)
     def create_volume(self, context, volume=None, request_spec=None,
                       filter_properties=None, snapshot_id=None,
                       image_id=None, backup_id=None, **kwargs) -> None:
-        """Persist a volume and report it (RPC API 3.0).
+        """Place a volume on a pool, persist it and report it (RPC API 3.0).
 
         :param volume: a Volume (ours or Cinder's 1.x primitive) or a dict
             of Cinder's volume fields; ``size`` is required.
@@ -48,6 +101,8 @@ class SchedulerManager:
         :param kwargs: arguments a newer 3.x client may add; ignored.
         :raises Invalid: the request cannot be honoured; the volume is
             recorded in error and an ERROR notification was sent.
+        :raises NoValidBackend: no pool can hold the volume; recorded and
+            reported the same way.
         :raises TemporaryFailure: the database stayed unreachable through
             oslo.db's retries; the cast should be handled again later.
         """

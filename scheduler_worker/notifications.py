@@ -20,6 +20,7 @@ from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
 from scheduler_worker import context as sw_context
+from scheduler_worker import publisher
 from scheduler_worker.db import api as db
 
 LOG = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class Outbox:
         self.enabled = bool(versions)
         self._version = max(versions) if versions else None
         self._topics = list(group.topics)
-        self._transport = transport
+        self._publisher = publisher.Publisher(transport, self._version)
         self.publisher_id = 'scheduler.%s' % host
 
     def stage(self, context, event_type: str, priority: str,
@@ -128,39 +129,39 @@ class Outbox:
                  'event_type': event_type, 'body': jsonutils.dumps(body)}]
 
     def publish(self, rows: list[dict[str, Any]], retry: int = 0) -> int:
-        """Publish committed rows, forget those the broker confirmed.
+        """Publish committed rows, forget them once the broker confirmed.
 
-        A row that fails stays in the outbox for the relay. Returns how many
-        were published.
+        Rows stay in the outbox for the relay if the broker did not confirm
+        them. Returns how many were published.
         """
-        sent = []
+        if not rows:
+            return 0
+        by_priority: dict[str, list] = {}
         for row in rows:
+            body = jsonutils.loads(row['body'])
+            by_priority.setdefault(row['priority'].lower(), []).append(
+                (row['message_id'], body['context'], body['message']))
+        sent = []
+        for priority, items in by_priority.items():
             try:
-                self._send(row, retry)
+                for topic in self._topics:
+                    self._publisher.publish(
+                        '%s.%s' % (topic, priority),
+                        [(ctxt, message) for _, ctxt, message in items],
+                        retry=retry)
             except Exception as exc:
-                LOG.warning('Notification %s (%s) not published yet, the '
-                            'relay will retry: %s', row['message_id'],
-                            row['event_type'], exc)
-                break
-            sent.append(row['message_id'])
+                LOG.warning('%d %s notifications not confirmed yet, the '
+                            'relay will retry: %s', len(items), priority,
+                            exc)
+                continue
+            sent.extend(message_id for message_id, _, _ in items)
         admin = sw_context.get_admin_context()
         if sent:
             db.outbox_delete(admin, sent)
-        failed = [r['message_id'] for r in rows[len(sent):]]
-        if failed:
-            db.outbox_record_attempt(admin, failed)
+        if len(sent) < len(rows):
+            db.outbox_record_attempt(
+                admin, list({r['message_id'] for r in rows} - set(sent)))
         return len(sent)
-
-    def _send(self, row: dict[str, Any], retry: int) -> None:
-        body = jsonutils.loads(row['body'])
-        for topic in self._topics:
-            target = oslo_messaging.Target(
-                topic='%s.%s' % (topic, row['priority'].lower()))
-            # NOTE: what the messaging notifier drivers call, minus their
-            # catch-all: we must know whether the broker confirmed.
-            self._transport._send_notification(
-                target, body['context'], dict(body['message']),
-                version=self._version, retry=retry)
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         """Commit rows that report no stored outcome, then publish them."""

@@ -19,6 +19,8 @@ from scheduler_worker import systemd
 from scheduler_worker import volumes
 from scheduler_worker.db import api as db
 from scheduler_worker.messaging import server as rpc_server
+from scheduler_worker.scheduler import backends
+from scheduler_worker.scheduler import driver
 
 LOG = logging.getLogger(__name__)
 
@@ -130,10 +132,12 @@ class WorkerService(service.Service):
 
     def _rpc_server_for(self, transport) -> rpc_server.RPCServer:
         creator = volumes.VolumeCreator(
-            self.outbox, max_size=self.conf.scheduler.max_volume_size_gb)
+            self.outbox, max_size=self.conf.scheduler.max_volume_size_gb,
+            scheduler=driver.FilterScheduler(self.conf))
+        registry = backends.BackendRegistry(self.conf)
         return rpc_server.get_rpc_server(
             transport, self.topic, self.host,
-            [manager.SchedulerManager(creator)],
+            [manager.SchedulerManager(creator, registry)],
             report_poison=self.outbox.report_failure,
             max_message_bytes=self.conf.scheduler.max_message_bytes)
 

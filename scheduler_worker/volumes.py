@@ -1,4 +1,13 @@
-"""Creating a volume from a cast: check, persist once, report."""
+"""Creating a volume from a cast: check, place, persist once, report.
+
+Placing a volume is choosing a pool (the scheduler's candidates, best
+first) and claiming the volume's size from it in the transaction that
+inserts the volume and its notification. A claim that finds the pool full
+(another worker was faster) rolls the whole transaction back and the next
+candidate is tried; when none is left, the volume ends in error with
+NoValidBackend. A redelivered cast fails on its duplicate id before it
+claims anything.
+"""
 
 from typing import Any
 import uuid
@@ -13,6 +22,8 @@ from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import validation
 from scheduler_worker.objects import cinder
+from scheduler_worker.scheduler import driver
+from scheduler_worker.scheduler import request as scheduler_request
 
 # NOTE: oslo.log's adapter: a keyword such as volume_id=... becomes a field
 # of the JSON log line ([DEFAULT] use_json), which operators search by.
@@ -80,16 +91,19 @@ def _properties_of(values: dict[str, Any]) -> dict[str, Any]:
 class VolumeCreator:
     """Turns create_volume casts into volume rows and notifications."""
 
-    def __init__(self, outbox: notifications.Outbox, max_size: int) -> None:
+    def __init__(self, outbox: notifications.Outbox, max_size: int,
+                 scheduler: driver.FilterScheduler) -> None:
         self.outbox = outbox
         self.max_size = max_size
+        self.scheduler = scheduler
 
     def create(self, context, volume: Any,
                request_spec: Any = None) -> objects.Volume:
-        """Persist the requested volume once and report it.
+        """Place the requested volume, persist it once and report it.
 
-        Raises Invalid (after recording the volume in error and sending
-        the ERROR notification) when the request cannot be honoured.
+        Raises Invalid or NoValidBackend (after recording the volume in
+        error and sending the ERROR notification) when the request cannot
+        be honoured.
         """
         spec, properties = _spec_and_properties(request_spec)
         try:
@@ -106,9 +120,39 @@ class VolumeCreator:
             self._fail(context, values.get('id'), values, spec, properties,
                        exc)
             raise exc
-        return self._persist(context, values, spec, properties)
+        values.setdefault('id', uuidutils.generate_uuid())
+        request = scheduler_request.VolumeRequest.from_cast(
+            context, values, raw, spec)
+        return self._place(context, values, spec, properties, request)
 
-    def _persist(self, context, values, spec, properties) -> objects.Volume:
+    def _place(self, context, values, spec, properties,
+               request) -> objects.Volume:
+        """Persist the volume on the first candidate pool with room left."""
+        try:
+            pools = self.scheduler.candidates(context, request)
+        except exception.NoValidBackend as exc:
+            self._fail(context, values['id'], values, spec, properties, exc)
+            raise
+        for pool in pools:
+            placed = dict(values, host=pool.host,
+                          scheduled_at=timeutils.utcnow())
+            placed['availability_zone'] = (values.get('availability_zone')
+                                           or pool.availability_zone)
+            try:
+                return self._persist(context, placed, spec, properties,
+                                     pool.claim(request.size, request.thick))
+            except exception.CapacityClaimFailed as exc:
+                LOG.info('Volume %s: %s Trying the next pool.',
+                         values['id'], exc, volume_id=values['id'])
+        exc = exception.NoValidBackend(
+            reason='No backend has %d GiB of free capacity left: concurrent '
+                   'requests took the room of all %d candidates'
+                   % (request.size, len(pools)))
+        self._fail(context, values['id'], values, spec, properties, exc)
+        raise exc
+
+    def _persist(self, context, values, spec, properties,
+                 claim=None) -> objects.Volume:
         values = dict(values, created_at=timeutils.utcnow())
         values.setdefault('id', uuidutils.generate_uuid())
         values.setdefault('status', 'creating')
@@ -116,7 +160,7 @@ class VolumeCreator:
         outbox = self.outbox.stage(context, notifications.CREATE_END, 'INFO',
                                    notifications.volume_usage(volume))
         try:
-            volume.create(outbox=outbox)
+            volume.create(outbox=outbox, claim=claim)
         except exception.VolumeExists:
             LOG.info('Volume %s already exists: duplicate delivery, '
                      'nothing to do', values['id'], volume_id=values['id'])

@@ -6,6 +6,7 @@ machine, and fail instead when CI is set: CI must never pass by skipping.
 
 import configparser
 import copy
+import datetime
 import json
 import os
 import shutil
@@ -23,12 +24,18 @@ from oslo_db import options as db_options
 from oslo_db.sqlalchemy import engines
 import oslo_messaging
 from oslo_messaging import conffixture
+from oslo_serialization import jsonutils
+from oslo_utils import timeutils
 import pytest
 import sqlalchemy as sa
 
 from scheduler_worker import conf as sw_conf
+from scheduler_worker import context as sw_context
 from scheduler_worker.db import migration
 from scheduler_worker.db.sqlalchemy import api as sqla_api
+from scheduler_worker.scheduler import backends
+from scheduler_worker.scheduler import capabilities as sw_capabilities
+from scheduler_worker.scheduler import pool_state
 
 # NOTE: real captures from Cinder 29 (see wire/README.md), copied from
 # the project's shared folder so that a clean clone carries them.
@@ -555,3 +562,90 @@ def plain_casts(count: int, tag: str, **context) -> list[str]:
          '%s-%05d' % (tag, i)}, user_id='u', project_id='p',
         request_id='req-%s-%05d' % (tag, i), **context))
         for i in range(count)]
+
+
+# Backends: what Cinder's volume services report, and pools registered
+# by hand
+
+def lvm_pool(name: str, total_gb, free_gb=None, **extra) -> dict:
+    """One pool as Cinder's LVM driver reports it (get_volume_stats)."""
+    pool = {'pool_name': name, 'total_capacity_gb': total_gb,
+            'free_capacity_gb': total_gb if free_gb is None else free_gb,
+            'reserved_percentage': 0,
+            'location_info': 'LVMVolumeDriver:lab:%s:thick:0' % name,
+            'QoS_support': False, 'provisioned_capacity_gb': 0,
+            'max_over_subscription_ratio': '20.0',
+            'thin_provisioning_support': False,
+            'thick_provisioning_support': True, 'total_volumes': 0,
+            'filter_function': None, 'goodness_function': None,
+            'multiattach': True, 'backend_state': 'up',
+            'allocated_capacity_gb': 0, 'cacheable': True}
+    pool.update(extra)
+    return pool
+
+
+def lvm_capabilities(*pools: dict, **backend) -> dict:
+    """A volume service's report: backend-level values and its pools."""
+    capabilities = {'volume_backend_name': 'lvm',
+                    'vendor_name': 'Open Source', 'driver_version': '3.0.0',
+                    'storage_protocol': 'iSCSI', 'sparse_copy_volume': True,
+                    'shared_targets': False, 'pools': list(pools)}
+    capabilities.update(backend)
+    return capabilities
+
+
+def cast_capabilities(transport: oslo_messaging.Transport, topic: str,
+                      host: str, capabilities: dict, timestamp=None,
+                      version: str = '3.3',
+                      service_name: str = 'volume') -> None:
+    """Cast update_service_capabilities as Cinder's SchedulerAPI does.
+
+    A fanout cast on the topic; from 3.3 on with cluster_name and the
+    timestamp serialized by jsonutils.to_primitive; the context is the
+    volume service's admin context, sent as a plain dict.
+    """
+    client = oslo_messaging.get_rpc_client(
+        transport, oslo_messaging.Target(topic=topic),
+        serializer=oslo_messaging.NoOpSerializer())
+    args = {'service_name': service_name, 'host': host,
+            'capabilities': capabilities}
+    if version != '3.0':
+        args.update(cluster_name=None, timestamp=jsonutils.to_primitive(
+            timestamp or timeutils.utcnow()))
+    ctxt = sw_context.RequestContext(is_admin=True, overwrite=False)
+    client.prepare(fanout=True, version=version).cast(
+        ctxt.to_dict(), 'update_service_capabilities', **args)
+
+
+def static_backend(pool_host: str = 'test-host@lvm#pool',
+                   total_gb: float = 1000, availability_zone: str = 'nova',
+                   conf: cfg.ConfigOpts | None = None, **kwargs) -> dict:
+    """Register a pool that never expires, in the database in use."""
+    registry = backends.BackendRegistry(conf or make_conf())
+    return registry.register_static(
+        sw_context.get_admin_context(), pool_host, total_gb=total_gb,
+        availability_zone=availability_zone, **kwargs)
+
+
+def pool(capabilities: dict, host: str = 'host1@lvm',
+         allocated_gb: int | None = None,
+         availability_zone: str = 'nova', static: bool = False,
+         reported_seconds_ago: float = 0,
+         down_time: int = 180) -> pool_state.PoolState:
+    """The PoolState of a report's first pool, as the database gives it.
+
+    The row is built by the code that builds it for the database
+    (capabilities.pool_records), without a database. ``allocated_gb`` is
+    what volumes claimed; by default what a new pool starts with.
+    """
+    record = sw_capabilities.pool_records(
+        host, capabilities, availability_zone, '20.0')[0]
+    reported = timeutils.utcnow() - datetime.timedelta(
+        seconds=reported_seconds_ago)
+    if allocated_gb is not None:
+        record['allocated_gb'] = allocated_gb
+    row = dict(record, id=1,
+               backend={'host': host, 'cluster_name': None,
+                        'static': static, 'updated_at': reported,
+                        'created_at': reported})
+    return pool_state.PoolState(row, down_time)

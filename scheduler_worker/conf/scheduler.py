@@ -5,8 +5,8 @@ from oslo_config import cfg
 scheduler_group = cfg.OptGroup(
     'scheduler',
     title='Scheduler options',
-    help='The RPC topic the worker consumes and the limits it enforces on '
-         'create_volume casts.')
+    help='The RPC topic the worker consumes, the limits it enforces on '
+         'create_volume casts, and how it chooses a backend for a volume.')
 
 scheduler_opts = [
     cfg.StrOpt(
@@ -55,11 +55,79 @@ scheduler_opts = [
              'Each pass takes those at least this old.'),
 ]
 
+# NOTE: how a backend is chosen. Names and defaults follow Cinder's
+# scheduler options (scheduler_default_filters, capacity_weight_multiplier,
+# ...), in this group rather than [DEFAULT].
+placement_opts = [
+    cfg.ListOpt(
+        'default_filters',
+        default=['AvailabilityZoneFilter', 'CapacityFilter',
+                 'CapabilitiesFilter'],
+        help='Filters a pool must pass to receive a volume, in this order. '
+             'Names of entry points in the namespace '
+             'scheduler_worker.scheduler.filters: AvailabilityZoneFilter, '
+             'CapacityFilter, CapabilitiesFilter. An unknown name stops '
+             'the worker at start-up.'),
+    cfg.ListOpt(
+        'default_weighers',
+        default=['CapacityWeigher'],
+        help='Weighers that order the pools which passed the filters; the '
+             'volume goes to the heaviest pool that still has room. Names '
+             'of entry points in the namespace '
+             'scheduler_worker.scheduler.weighers: CapacityWeigher, '
+             'VolumeNumberWeigher.'),
+    cfg.FloatOpt(
+        'capacity_weight_multiplier',
+        default=1.0,
+        help='Multiplier of the CapacityWeigher. Positive values spread '
+             'volumes over the pools with the most free capacity (thin '
+             'pools count their over-subscribed capacity), negative values '
+             'stack them on the fullest pools.'),
+    cfg.FloatOpt(
+        'volume_number_multiplier',
+        default=-1.0,
+        help='Multiplier of the VolumeNumberWeigher. Negative values '
+             'prefer pools holding fewer volumes (spreading), positive '
+             'values prefer pools holding more.'),
+    cfg.IntOpt(
+        'backend_down_time',
+        default=180,
+        min=1,
+        help='Seconds without a capability report after which a backend '
+             'is down and receives no volumes. Cinder volume services '
+             'report every [DEFAULT] periodic_interval (60 seconds by '
+             'default): keep this a few times longer. Backends registered '
+             'with "scheduler-worker-manage backend register" never go '
+             'down.'),
+    cfg.StrOpt(
+        'default_availability_zone',
+        default='nova',
+        help='Availability zone of the pools whose capability report does '
+             'not name one. Cinder takes the zone of a volume service from '
+             'its storage_availability_zone option, which is not part of '
+             'the report: set this to the same value, or have the backend '
+             'report an "availability_zone" capability (per pool or for '
+             'the whole backend).'),
+    cfg.StrOpt(
+        'max_over_subscription_ratio',
+        default='20.0',
+        regex=r'^(auto|\d*\.\d+|\d+)$',
+        help='Over-subscription ratio of thin pools whose report does not '
+             'give one: a float, or "auto" to derive it from the reported '
+             'provisioned and used capacity, as Cinder does.'),
+]
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(scheduler_group)
-    conf.register_opts(scheduler_opts, group=scheduler_group)
+    # NOTE: a group of its own for each ConfigOpts: register_group() copies
+    # the group shallowly, so ConfigOpts sharing one OptGroup object share
+    # its options' values, overrides included.
+    conf.register_group(cfg.OptGroup(scheduler_group.name,
+                                     title=scheduler_group.title,
+                                     help=scheduler_group.help))
+    conf.register_opts(scheduler_opts, group=scheduler_group.name)
+    conf.register_opts(placement_opts, group=scheduler_group.name)
 
 
 def list_opts() -> list:
-    return [(scheduler_group, scheduler_opts)]
+    return [(scheduler_group, scheduler_opts + placement_opts)]

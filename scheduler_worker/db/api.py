@@ -29,13 +29,16 @@ def pool_checked_out() -> int:
 
 
 def volume_create(context, values: dict[str, Any],
-                  outbox: list[dict[str, Any]] | None = None
-                  ) -> dict[str, Any]:
+                  outbox: list[dict[str, Any]] | None = None,
+                  claim: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create a volume with its notifications, in one transaction.
 
-    Raises VolumeExists, and stores nothing, if the id is already taken.
+    With ``claim`` ({'pool_id', 'host', 'size', 'thick'}) the volume's size
+    is claimed from its pool in the same transaction. Raises VolumeExists
+    if the id is already taken, CapacityClaimFailed if the pool has no room
+    left; either way nothing is stored.
     """
-    return IMPL.volume_create(context, values, outbox=outbox)
+    return IMPL.volume_create(context, values, outbox=outbox, claim=claim)
 
 
 def volume_get(context, volume_id: str) -> dict[str, Any]:
@@ -47,6 +50,11 @@ def volume_get_all(context, filters: dict[str, Any] | None = None,
                    limit: int | None = None) -> list[dict[str, Any]]:
     """Volumes matching equality filters, newest first."""
     return IMPL.volume_get_all(context, filters=filters, limit=limit)
+
+
+def volume_count_by_host(context, hosts: list[str]) -> dict[str, int]:
+    """Live volumes (not deleted, not in error) on each of these hosts."""
+    return IMPL.volume_count_by_host(context, hosts)
 
 
 def volume_update(context, volume_id: str, values: dict[str, Any],
@@ -107,3 +115,29 @@ def service_get_all(context,
 def service_heartbeat(context, service_id: int) -> dict[str, Any]:
     """Record that the service is alive now."""
     return IMPL.service_heartbeat(context, service_id)
+
+
+def backend_report(context, backend: dict[str, Any],
+                   pools: list[dict[str, Any]], static: bool = False) -> bool:
+    """Store a backend's capability report with its pools, atomically.
+
+    Returns False, storing nothing, when the stored report is as new or
+    newer. Pools missing from the report are marked deleted; the capacity
+    claimed from a pool is never changed by a report.
+    """
+    return IMPL.backend_report(context, backend, pools, static=static)
+
+
+def backend_get(context, host: str) -> dict[str, Any]:
+    """The backend ``host@backend`` with its live pools; BackendNotFound."""
+    return IMPL.backend_get(context, host)
+
+
+def backend_get_all(context) -> list[dict[str, Any]]:
+    """Every backend with its live pools."""
+    return IMPL.backend_get_all(context)
+
+
+def pool_get_all(context) -> list[dict[str, Any]]:
+    """Every live pool, each with its backend under 'backend'."""
+    return IMPL.pool_get_all(context)

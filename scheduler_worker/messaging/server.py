@@ -136,7 +136,15 @@ class RPCServer(rpc_server.RPCServer):
                     method_label(message.message.get('method'),
                                  self._methods),
                     _redelivered(message)) as handling:
-                handling.outcome = self._handle(message)
+                try:
+                    handling.outcome = self._handle(message)
+                except Exception:
+                    # NOTE: _handle settles every error it knows; this is
+                    # the net under it. A message nobody settles stays
+                    # unacked, holding a prefetch slot, until the
+                    # connection closes.
+                    LOG.exception('Unhandled error; requeueing the message')
+                    handling.outcome = 'requeue'
             self._settle(message, handling.outcome)
 
     @staticmethod
@@ -177,6 +185,9 @@ class RPCServer(rpc_server.RPCServer):
         return 'ack'
 
     def _unexpected(self, message, method, exc: Exception) -> str:
+        # NOTE: for its side effect: the warning below carries this
+        # message's request id.
+        _context_of(message.ctxt)
         with self._failures_lock:
             attempts = self._failures.get(message.ctxt['message_id'], 0) + 1
             self._failures[message.ctxt['message_id']] = attempts
@@ -226,7 +237,11 @@ def _short(value: Any, limit: int = 64) -> Any:
 
 
 def _context_of(ctxt: dict[str, Any]) -> sw_context.RequestContext:
-    """The sender's context, or as much of it as can be trusted."""
+    """The sender's context, or as much of it as can be trusted.
+
+    Like every new RequestContext, it becomes the thread's current one,
+    which log lines carry.
+    """
     try:
         return sw_context.RequestContext.from_dict(ctxt)
     except Exception:

@@ -55,16 +55,21 @@ class Volume(base.SchedulerWorkerObject, base.VersionedObjectDictCompat):
         return cls._from_db_object(context, cls(),
                                    db.volume_get(context, volume_id))
 
-    def create(self, outbox: list[dict[str, Any]] | None = None) -> None:
+    def create(self, outbox: list[dict[str, Any]] | None = None,
+               claim: dict[str, Any] | None = None) -> None:
         """Insert this volume, with its notifications, in one transaction.
 
-        Raises VolumeExists, and stores nothing, if the id is taken.
+        ``claim`` (see db.api.volume_create) takes the volume's capacity
+        from its pool in that same transaction. Raises VolumeExists if the
+        id is taken, CapacityClaimFailed if the pool is full; either way
+        nothing is stored.
         """
         values = {k: v for k, v in self.obj_get_changes().items()
                   if k not in self._DB_MANAGED or k == 'created_at'}
         values.setdefault('id', uuidutils.generate_uuid())
         values.setdefault('status', 'creating')
-        db_volume = db.volume_create(self._context, values, outbox=outbox)
+        db_volume = db.volume_create(self._context, values, outbox=outbox,
+                                     claim=claim)
         self._from_db_object(self._context, self, db_volume)
 
     def save(self, expected: dict[str, Any] | None = None,

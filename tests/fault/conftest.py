@@ -14,6 +14,8 @@ import sqlalchemy as sa
 
 from tests import fixtures
 
+TEST_APPLICATION = 'scheduler-worker-fault-test'
+
 
 class Deployment:
     """A PostgreSQL database, a topic in the run's vhost, a worker config."""
@@ -23,7 +25,11 @@ class Deployment:
         self.vhost = vhost
         self.url = fixtures.create_database('postgresql', tmp_path)
         # NOTE: pre-ping: the test itself must survive database restarts.
-        self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        # Named, so that counting the workers' connections can leave the
+        # test's own out.
+        self.engine = sa.create_engine(
+            self.url, pool_pre_ping=True,
+            connect_args={'application_name': TEST_APPLICATION})
         self.topic = fixtures.unique_name('sw-fault')
         self.notification_topic = fixtures.unique_name('sw-fault-notes')
         sections = {
@@ -43,6 +49,11 @@ class Deployment:
         self.config = fixtures.write_config(tmp_path / 'worker.conf',
                                             sections)
         fixtures.manage(self.config, 'db', 'sync')
+        # NOTE: room for every volume the casts below ask for, in the zone
+        # of Cinder's casts and for those that name none.
+        fixtures.manage(self.config, 'backend', 'register',
+                        'fault-host@lvm#pool', '--total-gb', '1000000',
+                        '--availability-zone', 'nova')
         conf = fixtures.make_conf(
             transport_url=vhost.transport_url,
             oslo_messaging_notifications__topics=[self.notification_topic],
@@ -82,15 +93,19 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(tmp_path, rabbit_vhost):
+def deployment(tmp_path):
+    """Deploys with its own vhost: durable exchanges (these tests use
+    them) cannot share a vhost with the transient ones of other tests."""
     created = []
 
     def deploy(**options) -> Deployment:
-        created.append(Deployment(tmp_path, rabbit_vhost, **options))
-        return created[-1]
+        vhost = fixtures.RabbitVhost()
+        created.append((Deployment(tmp_path, vhost, **options), vhost))
+        return created[-1][0]
     yield deploy
-    for each in created:
+    for each, vhost in created:
         each.close()
+        vhost.delete()
 
 
 def mixed_casts(count: int, tag: str) -> types.SimpleNamespace:

@@ -27,6 +27,10 @@ def _assert_exactly_once(deployment, casts) -> None:
     assert set(names.values()) == {1}, 'a cast created two volumes'
     stored = {row.id for row in deployment.rows('SELECT id FROM volumes')}
     assert set(casts.ids) <= stored
+    # NOTE: capacity is claimed in the transaction that stores a volume:
+    # once per volume, whatever was killed or restarted.
+    assert deployment.rows('SELECT allocated_gb FROM pools') == \
+        deployment.rows('SELECT sum(size) FROM volumes')
     # NOTE: consumers deduplicate on message_id; after that, every volume
     # has exactly one end notification.
     notes = deployment.notifications.wait_for(END, len(stored), timeout=60)

@@ -28,3 +28,10 @@ def worker(sqlite_db):
     notifications.stop()
     transport.cleanup()
     notification_transport.cleanup()
+
+
+@pytest.fixture
+def pools(worker):
+    """Two pools that never expire: one in zone nova, one in az1."""
+    return [fixtures.static_backend('fn-host@lvm#pool', 1000, 'nova'),
+            fixtures.static_backend('h@b#p', 100, 'az1')]

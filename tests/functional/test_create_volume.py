@@ -51,7 +51,7 @@ def _cinder_cast(volume_id):
     return ctxt, args
 
 
-def test_rpcapi_cast_is_persisted_and_notified(worker):
+def test_rpcapi_cast_is_persisted_and_notified(worker, pools):
     volume_id = worker.api.create_volume(
         _ctx(), {'size': 3, 'display_name': 'data',
                  'availability_zone': 'az1', 'host': 'h@b#p',
@@ -70,13 +70,13 @@ def test_rpcapi_cast_is_persisted_and_notified(worker):
     assert 'SECRET-TOKEN' not in repr(note)
 
 
-def test_volume_object_cast_is_persisted(worker):
+def test_volume_object_cast_is_persisted(worker, pools):
     volume = objects.Volume(size=1, display_name='ovo')
     volume_id = worker.api.create_volume(_ctx(), volume)
     assert _wait_row(worker, volume_id).display_name == 'ovo'
 
 
-def test_cinder_wire_cast_is_persisted_with_cinder_fields(worker):
+def test_cinder_wire_cast_is_persisted_with_cinder_fields(worker, pools):
     volume_id = str(uuid.uuid4())
     ctxt, args = _cinder_cast(volume_id)
     _cast_raw(worker, ctxt, args)
@@ -84,6 +84,8 @@ def test_cinder_wire_cast_is_persisted_with_cinder_fields(worker):
     assert (row.size, row.display_name, row.availability_zone,
             row.volume_type_id) == (
         2, 'cast-vol', 'nova', '1c3aa9b8-5915-49f7-a712-a0fb6f10df1d')
+    # NOTE: the only pool in zone nova.
+    assert row.host == 'fn-host@lvm#pool' and row.scheduled_at is not None
     # NOTE: Cinder leaves user and project empty on the Volume; they come
     # from the request spec's volume_properties.
     assert (row.user_id, row.project_id) == (
@@ -98,7 +100,7 @@ def test_cinder_wire_cast_is_persisted_with_cinder_fields(worker):
     assert 'SECRET-TOKEN' not in repr(note)
 
 
-def test_duplicate_cast_yields_one_row_and_one_notification(worker):
+def test_duplicate_cast_yields_one_row_and_one_notification(worker, pools):
     volume_id = str(uuid.uuid4())
     ctxt, args = _cinder_cast(volume_id)
     for _ in range(3):
@@ -115,7 +117,8 @@ def test_duplicate_cast_yields_one_row_and_one_notification(worker):
             ].count(volume_id) == 1
 
 
-def test_plain_dict_without_id_gets_an_id_derived_from_its_message(worker):
+def test_plain_dict_without_id_gets_an_id_derived_from_its_message(
+        worker, pools):
     ctxt = {'request_id': 'req-fixed', 'user_id': 'u', 'project_id': 'p'}
     _cast_raw(worker, ctxt, {'volume': {'size': 4}})
     [note] = worker.notifications.wait_for(END, 1)
@@ -155,7 +158,13 @@ def test_unsupported_cinder_volume_version_is_refused_by_name(worker):
     assert _wait_row(worker, volume_id).status == 'error'
 
 
-def test_volume_without_host_is_persisted_with_empty_host(worker):
+def test_volume_without_host_and_no_backend_is_refused(worker):
     volume_id = worker.api.create_volume(_ctx(), {'size': 1})
+    [note] = worker.notifications.wait_for(ERROR, 1)
+    assert note['payload']['volume_id'] == volume_id
+    assert note['payload']['reason'] == (
+        "NoValidBackend('No valid backend was found. No backend has "
+        "reported its capabilities yet')")
     row = _wait_row(worker, volume_id)
-    assert row.host is None and row.status == 'creating'
+    assert (row.host, row.status, row.size) == (None, 'error', 1)
+    assert worker.notifications.of(END) == []

@@ -22,6 +22,8 @@ def rabbit_worker(any_db, rabbit_vhost):
     notification_transport = oslo_messaging.get_notification_transport(conf)
     notifications = fixtures.NotificationCapture(notification_transport,
                                                  topic=notification_topic)
+    # NOTE: volumes without a host need a pool to be placed on.
+    fixtures.static_backend('it-host@lvm#pool', 1000, 'nova', conf=conf)
     server = service.WorkerService(conf)
     server.start()
     api = rpcapi.SchedulerAPI(conf)

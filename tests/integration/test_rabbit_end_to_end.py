@@ -23,8 +23,8 @@ def test_rpcapi_cast_is_persisted_and_notified_on_the_broker(rabbit_worker):
         ctxt, {'size': 5, 'display_name': 'over-rabbit',
                'metadata': {'k': 'v'}})
     [row] = _row(rabbit_worker, volume_id)
-    assert (row.size, row.display_name, row.status) == (
-        5, 'over-rabbit', 'creating')
+    assert (row.size, row.display_name, row.status, row.host) == (
+        5, 'over-rabbit', 'creating', 'it-host@lvm#pool')
     [note] = rabbit_worker.notifications.wait_for(END, 1)
     assert note['payload']['volume_id'] == volume_id
     assert note['publisher_id'] == 'scheduler.it-host'

@@ -29,6 +29,11 @@ def deployed(tmp_path, rabbit_vhost):
         'oslo_messaging_notifications': {'topics': notification_topic},
     })
     fixtures.manage(config, 'db', 'sync')
+    # NOTE: one pool in each zone the casts below ask for.
+    fixtures.manage(config, 'backend', 'register', 'proc-host@lvm#nova',
+                    '--total-gb', '100', '--availability-zone', 'nova')
+    fixtures.manage(config, 'backend', 'register', 'proc-host@lvm#az-1',
+                    '--total-gb', '100', '--availability-zone', 'az-1')
     conf = fixtures.make_conf(
         transport_url=rabbit_vhost.transport_url,
         oslo_messaging_notifications__topics=[notification_topic])
@@ -69,13 +74,14 @@ def test_worker_persists_foreign_casts_and_stops_cleanly(
             lambda: (lambda r: r if len(r) == 2 else None)(
                 _rows(engine, [cinder_id, plain_id])),
             what='both volumes')
-        assert (rows[cinder_id].size, rows[cinder_id].display_name) == (
-            2, 'cast-vol')
+        assert (rows[cinder_id].size, rows[cinder_id].display_name,
+                rows[cinder_id].host) == (2, 'cast-vol', 'proc-host@lvm#nova')
         assert (rows[plain_id].size, rows[plain_id].display_name,
                 rows[plain_id].availability_zone, rows[plain_id].user_id,
-                rows[plain_id].project_id, rows[plain_id].status) == (
+                rows[plain_id].project_id, rows[plain_id].status,
+                rows[plain_id].host) == (
             9, 'plain-dict', 'az-1', 'plain-user', 'plain-project',
-            'creating')
+            'creating', 'proc-host@lvm#az-1')
         capture.wait_for(END, 2)
         # NOTE: three relay passes later, still one notification each.
         time.sleep(3.5)

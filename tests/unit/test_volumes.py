@@ -6,7 +6,9 @@ import pytest
 from scheduler_worker import context
 from scheduler_worker import exception
 from scheduler_worker import notifications
+from scheduler_worker import objects
 from scheduler_worker import volumes
+from scheduler_worker.scheduler import driver
 from tests import fixtures
 
 
@@ -16,7 +18,10 @@ def creator(sqlite_db):
     transport = oslo_messaging.get_notification_transport(conf)
     capture = fixtures.NotificationCapture(transport)
     outbox = notifications.Outbox(conf, transport, 'unit')
-    yield volumes.VolumeCreator(outbox, max_size=10), capture, sqlite_db
+    fixtures.static_backend('unit@lvm#pool', total_gb=12, conf=conf)
+    yield (volumes.VolumeCreator(outbox, max_size=10,
+                                 scheduler=driver.FilterScheduler(conf)),
+           capture, sqlite_db)
     capture.stop()
     transport.cleanup()
 
@@ -36,6 +41,8 @@ def test_same_message_twice_creates_one_volume(creator):
     assert other.id != first.id
     capture.wait_for(notifications.CREATE_END, 2)
     assert len(capture.of(notifications.CREATE_END)) == 2
+    # NOTE: the redelivery claimed nothing: 1 GiB for each volume.
+    assert db.rows('SELECT allocated_gb FROM pools') == [(2,)]
 
 
 def test_refused_duplicate_is_not_reported_twice(creator):
@@ -68,3 +75,66 @@ def test_owner_falls_back_to_request_spec_then_context(creator):
     spec = {'volume_properties': {'user_id': 'spec-user'}}
     volume = create.create(_ctx(), {'size': 1}, request_spec=spec)
     assert (volume.user_id, volume.project_id) == ('spec-user', 'p')
+
+
+def test_volume_is_placed_and_its_size_claimed(creator):
+    create, capture, db = creator
+    volume = create.create(_ctx(), {'size': 3})
+    assert (volume.host, volume.availability_zone) == ('unit@lvm#pool',
+                                                       'nova')
+    assert volume.scheduled_at is not None
+    [note] = capture.wait_for(notifications.CREATE_END, 1)
+    assert note['payload']['host'] == 'unit@lvm#pool'
+    assert note['payload']['scheduled_at'] is not None
+    assert db.rows('SELECT allocated_gb FROM pools') == [(3,)]
+
+
+def test_full_pool_refuses_with_a_reason_and_claims_nothing(creator):
+    create, capture, db = creator
+    create.create(_ctx(), {'size': 10})
+    with pytest.raises(exception.NoValidBackend) as refused:
+        create.create(_ctx(), {'size': 5, 'display_name': 'too-big'})
+    assert str(refused.value) == (
+        'No valid backend was found. No backend has 5 GiB of free capacity '
+        'left (the most is 2 GiB, on unit@lvm#pool)')
+    [note] = capture.wait_for(notifications.CREATE_ERROR, 1)
+    assert note['payload']['reason'] == notifications.exception_reason(
+        refused.value)
+    assert db.rows("SELECT status, host, size FROM volumes WHERE "
+                   "display_name = 'too-big'") == [('error', None, 5)]
+    assert db.rows('SELECT allocated_gb FROM pools') == [(10,)]
+
+
+def test_named_pool_is_checked_and_claimed(creator):
+    create, _, db = creator
+    volume = create.create(_ctx(), {'size': 2, 'host': 'unit@lvm'})
+    assert volume.host == 'unit@lvm#pool'
+    with pytest.raises(exception.NoValidBackend, match='other@lvm#pool is '
+                       'not known'):
+        create.create(_ctx(), {'size': 1, 'host': 'other@lvm#pool'})
+    assert db.rows('SELECT allocated_gb FROM pools') == [(2,)]
+
+
+class _OutrunScheduler(driver.FilterScheduler):
+    """Another worker fills the best pool right after it was chosen."""
+
+    def candidates(self, context, request):
+        pools = super().candidates(context, request)
+        best = pools[0]
+        objects.Volume(context=context, size=best.available_gb(False),
+                       host=best.host).create(
+            claim=best.claim(best.available_gb(False), False))
+        return pools
+
+
+def test_lost_race_moves_on_to_the_next_pool(creator):
+    create, capture, db = creator
+    fixtures.static_backend('second@lvm#pool', total_gb=5)
+    create.scheduler = _OutrunScheduler(fixtures.make_conf())
+    volume = create.create(_ctx(), {'size': 4})
+    assert volume.host == 'second@lvm#pool'
+    with pytest.raises(exception.NoValidBackend, match='concurrent requests '
+                       'took the room of all 1 candidates'):
+        create.create(_ctx(), {'size': 1})
+    assert sorted(db.rows('SELECT host, allocated_gb FROM pools')) == [
+        ('second@lvm#pool', 5), ('unit@lvm#pool', 12)]

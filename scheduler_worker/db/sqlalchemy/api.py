@@ -14,6 +14,7 @@ from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import exc_filters
+from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -40,6 +41,8 @@ _VOLUME_COLUMNS = [c.name for c in models.Volume.__table__.columns]
 _SERVICE_COLUMNS = [c.name for c in models.Service.__table__.columns]
 _OUTBOX_COLUMNS = [c.name for c in
                    models.OutboxNotification.__table__.columns]
+_BACKEND_COLUMNS = [c.name for c in models.Backend.__table__.columns]
+_POOL_COLUMNS = [c.name for c in models.Pool.__table__.columns]
 
 
 def get_backend():
@@ -83,31 +86,58 @@ def _outbox_add(context, outbox) -> None:
 
 
 @main_context_manager.writer
-def _volume_insert(context, values, outbox) -> dict[str, Any]:
+def _volume_insert(context, values, outbox, claim) -> dict[str, Any]:
     values = dict(values)
     metadata = values.pop('metadata', None) or {}
     volume = models.Volume(**values)
     volume.volume_metadata = [models.VolumeMetadata(key=k, value=v)
                               for k, v in metadata.items()]
     context.session.add(volume)
-    # NOTE: flushed before the outbox rows so that a duplicate id fails
-    # here, and the whole transaction (notifications too) rolls back.
+    # NOTE: flushed before the claim and the outbox rows so that a
+    # duplicate id fails here, and the whole transaction (capacity and
+    # notifications too) rolls back: a redelivered cast claims nothing.
     context.session.flush()
+    if claim is not None:
+        _pool_claim(context, claim)
     _outbox_add(context, outbox)
     return _volume_dict(volume)
+
+
+def _pool_claim(context, claim: dict[str, Any]) -> None:
+    """Add the volume's size to its pool, only if it stays within limits.
+
+    One conditional UPDATE: the row lock (PostgreSQL, MySQL) or the single
+    writer (SQLite) makes check and increment one step, so concurrent
+    claims on any number of hosts cannot overshoot the limit.
+    """
+    pool = models.Pool
+    limit = pool.physical_limit_gb if claim['thick'] else \
+        pool.virtual_limit_gb
+    size = claim['size']
+    result = context.session.execute(
+        sa.update(pool)
+        .where(pool.id == claim['pool_id'], pool.deleted == sa.false(),
+               sa.or_(limit.is_(None), pool.allocated_gb + size <= limit))
+        .values(allocated_gb=pool.allocated_gb + size)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise exception.CapacityClaimFailed(pool=claim['host'], size=size)
 
 
 @oslo_db_api.safe_for_db_retry
 @oslo_db_api.retry_on_deadlock
 def volume_create(context, values: dict[str, Any],
-                  outbox: list[dict[str, Any]] | None = None
-                  ) -> dict[str, Any]:
+                  outbox: list[dict[str, Any]] | None = None,
+                  claim: dict[str, Any] | None = None) -> dict[str, Any]:
     """Insert a volume, its metadata and its notifications, atomically.
 
-    Raises VolumeExists, and stores nothing, if the id is taken.
+    With ``claim`` ({'pool_id', 'host', 'size', 'thick'}), the volume's
+    size is claimed from its pool in the same transaction. Raises
+    VolumeExists, and stores nothing, if the id is taken;
+    CapacityClaimFailed, and stores nothing, if the pool has no room left.
     """
     try:
-        return _volume_insert(context, values, outbox)
+        return _volume_insert(context, values, outbox, claim)
     except db_exc.DBDuplicateEntry as exc:
         raise exception.VolumeExists(volume_id=values.get('id')) from exc
 
@@ -194,6 +224,21 @@ def volume_update(context, volume_id: str, values: dict[str, Any],
     if volume is None:
         raise exception.VolumeNotFound(volume_id=volume_id)
     return volume
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def volume_count_by_host(context, hosts: list[str]) -> dict[str, int]:
+    """How many live volumes (not deleted, not in error) each host holds."""
+    query = (sa.select(models.Volume.host, sa.func.count())
+             .where(models.Volume.host.in_(hosts),
+                    models.Volume.deleted == sa.false(),
+                    models.Volume.status != 'error')
+             .group_by(models.Volume.host))
+    counts = dict.fromkeys(hosts, 0)
+    counts.update({host: count for host, count in
+                   context.session.execute(query)})
+    return counts
 
 
 # Notification outbox
@@ -322,3 +367,155 @@ def service_heartbeat(context, service_id: int) -> dict[str, Any]:
 def ping(context) -> None:
     """Raise unless the database answers a trivial query."""
     context.session.execute(sa.text('SELECT 1'))
+
+
+# Backends and pools
+
+def _backend_dict(backend: models.Backend) -> dict[str, Any]:
+    values = {name: getattr(backend, name) for name in _BACKEND_COLUMNS}
+    values['capabilities'] = jsonutils.loads(backend.capabilities)
+    return values
+
+
+def _pool_dict(pool: models.Pool) -> dict[str, Any]:
+    values = {name: getattr(pool, name) for name in _POOL_COLUMNS}
+    values['capabilities'] = jsonutils.loads(pool.capabilities)
+    return values
+
+
+@main_context_manager.writer
+def _backend_report(context, backend, pools, static) -> bool:
+    now = timeutils.utcnow()
+    values = {'service_name': backend.get('service_name'),
+              'cluster_name': backend.get('cluster_name'),
+              'capabilities': jsonutils.dumps(backend['capabilities']),
+              'reported_at': backend['reported_at'], 'updated_at': now,
+              'deleted': False, 'deleted_at': None}
+    if static:
+        values['static'] = True
+    table = models.Backend
+    # NOTE: the conditional update takes the backend's row lock first, so
+    # reports of one backend (every worker receives each fanout) apply one
+    # at a time, and one not newer than the stored report changes nothing.
+    result = context.session.execute(
+        sa.update(table)
+        .where(table.host == backend['host'],
+               table.reported_at < backend['reported_at'])
+        .values(**values).execution_options(synchronize_session=False))
+    backend_id = context.session.execute(
+        sa.select(table.id).where(table.host == backend['host'])
+    ).scalar_one_or_none()
+    if result.rowcount != 1 and backend_id is not None:
+        return False
+    if backend_id is None:
+        row = table(**dict(values, host=backend['host'], static=static))
+        context.session.add(row)
+        # NOTE: a worker inserting the same new backend concurrently makes
+        # this fail; the retry then finds its row.
+        context.session.flush()
+        backend_id = row.id
+    _pools_replace(context, backend_id, pools, now)
+    return True
+
+
+def _pools_replace(context, backend_id: int, pools: list[dict[str, Any]],
+                   now) -> None:
+    """Make the backend's live pools those of the report.
+
+    Claims (allocated_gb) are never overwritten: a new pool starts with
+    what the backend says is already allocated, a known one keeps its own.
+    """
+    table = models.Pool
+    known = {pool.name: pool for pool in context.session.execute(
+        sa.select(table).where(table.backend_id == backend_id)).scalars()}
+    for report in sorted(pools, key=lambda p: p['name']):
+        values = {'host': report['host'],
+                  'availability_zone': report['availability_zone'],
+                  'capabilities': jsonutils.dumps(report['capabilities']),
+                  'physical_limit_gb': report['physical_limit_gb'],
+                  'virtual_limit_gb': report['virtual_limit_gb'],
+                  'updated_at': now, 'deleted': False, 'deleted_at': None}
+        pool = known.pop(report['name'], None)
+        if pool is None:
+            context.session.add(table(
+                backend_id=backend_id, name=report['name'],
+                allocated_gb=report.get('allocated_gb', 0), **values))
+        else:
+            context.session.execute(
+                sa.update(table).where(table.id == pool.id).values(**values)
+                .execution_options(synchronize_session=False))
+    gone = [pool.id for pool in known.values() if not pool.deleted]
+    if gone:
+        context.session.execute(
+            sa.update(table).where(table.id.in_(gone))
+            .values(deleted=True, deleted_at=now)
+            .execution_options(synchronize_session=False))
+    context.session.flush()
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@oslo_db_api.retry_on_request
+def backend_report(context, backend: dict[str, Any],
+                   pools: list[dict[str, Any]], static: bool = False) -> bool:
+    """Store a backend's capability report and its pools, atomically.
+
+    ``backend`` holds host, service_name, cluster_name, capabilities and
+    reported_at; each pool name, host, availability_zone, capabilities,
+    physical_limit_gb, virtual_limit_gb and allocated_gb (the capacity
+    already allocated when the pool is new). Returns False, storing
+    nothing, when the stored report is as new or newer.
+    """
+    try:
+        return _backend_report(context, backend, pools, static)
+    except db_exc.DBDuplicateEntry as exc:
+        raise db_exc.RetryRequest(exc) from exc
+
+
+def _backend_with_pools(context, backend: models.Backend) -> dict[str, Any]:
+    values = _backend_dict(backend)
+    query = (sa.select(models.Pool)
+             .where(models.Pool.backend_id == backend.id,
+                    models.Pool.deleted == sa.false())
+             .order_by(models.Pool.name))
+    values['pools'] = [_pool_dict(p) for p in
+                       context.session.execute(query).scalars()]
+    return values
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def backend_get(context, host: str) -> dict[str, Any]:
+    """The backend ``host@backend`` with its live pools; BackendNotFound."""
+    backend = context.session.execute(
+        sa.select(models.Backend).where(models.Backend.host == host,
+                                        models.Backend.deleted == sa.false())
+    ).scalar_one_or_none()
+    if backend is None:
+        raise exception.BackendNotFound(host=host)
+    return _backend_with_pools(context, backend)
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def backend_get_all(context) -> list[dict[str, Any]]:
+    """Every backend, by host, with its live pools."""
+    query = (sa.select(models.Backend)
+             .where(models.Backend.deleted == sa.false())
+             .order_by(models.Backend.host))
+    return [_backend_with_pools(context, b)
+            for b in context.session.execute(query).scalars()]
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def pool_get_all(context) -> list[dict[str, Any]]:
+    """Every live pool, by host, each with its backend under 'backend'."""
+    query = (sa.select(models.Pool, models.Backend)
+             .join(models.Backend,
+                   models.Pool.backend_id == models.Backend.id)
+             .where(models.Pool.deleted == sa.false(),
+                    models.Backend.deleted == sa.false())
+             .order_by(models.Pool.host))
+    return [dict(_pool_dict(pool), backend=_backend_dict(backend))
+            for pool, backend in context.session.execute(query)]

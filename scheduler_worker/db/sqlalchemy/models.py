@@ -125,3 +125,62 @@ class OutboxNotification(Base):
     created_at = sa.Column(DateTime, default=timeutils.utcnow,
                            nullable=False)
     attempts = sa.Column(sa.Integer, default=0, nullable=False)
+
+
+# NOTE: capability reports are free-form JSON; MySQL's TEXT stops at 64 KiB.
+JsonText = sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql', 'mariadb')
+
+
+class Backend(SoftDeleteTimestamps, Base):
+    """A volume backend (``host@backend``) and its latest capability report.
+
+    ``updated_at`` is when a worker received the latest report (the
+    worker's clock: it decides whether the backend is up); ``reported_at``
+    is the report's own timestamp (the sender's clock: it orders reports).
+    """
+
+    __tablename__ = 'backends'
+    __table_args__ = (
+        sa.UniqueConstraint('host', name='uniq_backends0host'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    host = sa.Column(sa.String(255), nullable=False)
+    service_name = sa.Column(sa.String(255))
+    cluster_name = sa.Column(sa.String(255))
+    # NOTE: the report without its pools, as JSON.
+    capabilities = sa.Column(JsonText, nullable=False)
+    reported_at = sa.Column(DateTime, nullable=False)
+    static = sa.Column(sa.Boolean, default=False, nullable=False)
+
+
+class Pool(SoftDeleteTimestamps, Base):
+    """A pool of a backend: where volumes are placed and capacity claimed.
+
+    ``allocated_gb`` is what volumes placed here claimed; capability
+    reports never change it. The limits are derived from the latest report
+    (see scheduler/capabilities.py); NULL means unlimited. A pool missing
+    from the latest report is marked deleted, and keeps its claims should
+    it come back.
+    """
+
+    __tablename__ = 'pools'
+    __table_args__ = (
+        sa.UniqueConstraint('host', name='uniq_pools0host'),
+        sa.Index('ix_pools_backend_id', 'backend_id'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    backend_id = sa.Column(sa.Integer, sa.ForeignKey('backends.id'),
+                           nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    # NOTE: host@backend#pool, exactly what a volume's host holds.
+    host = sa.Column(sa.String(255), nullable=False)
+    availability_zone = sa.Column(sa.String(255), nullable=False)
+    # NOTE: the pool's report with the backend-level values filled in.
+    capabilities = sa.Column(JsonText, nullable=False)
+    allocated_gb = sa.Column(sa.Integer, default=0, nullable=False)
+    physical_limit_gb = sa.Column(sa.Integer)
+    virtual_limit_gb = sa.Column(sa.Integer)

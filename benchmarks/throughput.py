@@ -1,0 +1,100 @@
+"""Worker end to end: a preloaded queue drained, committed, notified."""
+
+from collections.abc import Callable
+import time
+
+from benchmarks import workerproc
+from benchmarks.progress import BenchFailure
+from benchmarks.progress import Progress
+from benchmarks.stage import Stage
+
+
+def _consumption_start(stage: Stage, total: int,
+                       timeout: float = 90) -> float:
+    """The moment a consumer attached (or the queue started to shrink)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stage.check_worker()
+        stats = stage.admin.stats(stage.topic)
+        if stats is not None and (stats[1] >= 1 or stats[0] < total):
+            return time.monotonic()
+        time.sleep(0.02)
+    raise BenchFailure('the worker (%s) did not start consuming within %.0f '
+                       's\n%s' % (stage.tag, timeout,
+                                  stage.worker.log_tail()))
+
+
+def measure(stage: Stage, total: int, stall: float, poll: float = 0.2,
+            attach: Callable | None = None) -> dict:
+    """Start the worker on the preloaded queue and time the whole drain.
+
+    Done means ``total`` rows in ``volumes`` and ``total`` notifications
+    (end, or error for refused casts) published on the broker.
+    ``attach(worker)`` is called once the worker consumes (a profiler).
+    """
+    activity_before = stage.database.activity()
+    statements_before = stage.database.statements
+    launched = time.monotonic()
+    worker = stage.start_worker()
+    started = _consumption_start(stage, total)
+    cpu_before, busy_before = worker.cpu(), workerproc.machine_busy()
+    if attach is not None:
+        attach(worker)
+    progress = Progress('worker %s' % stage.tag, total, stall=stall,
+                        check=stage.check_worker)
+    rows_done = notes_done = None
+    timeline = []
+    while True:
+        rows = stage.database.volume_count()
+        notes = stage.count_notifications()
+        now = time.monotonic()
+        if rows >= total and rows_done is None:
+            rows_done = now
+        if notes['info'] + notes['error'] >= total and notes_done is None:
+            notes_done = now
+        if not timeline or now - timeline[-1][0] - started >= 1:
+            timeline.append((now - started, rows, notes['info']))
+        if rows_done and notes_done:
+            break
+        progress.update(rows, 'notified %d, errors %d' % (
+            notes['info'], notes['error']),
+            marker=(rows, notes['info'], notes['error']))
+        time.sleep(poll)
+    finished = max(rows_done, notes_done)
+    timeline.append((finished - started, rows, notes['info']))
+    seconds = finished - started
+    cpu, busy = worker.cpu(), workerproc.machine_busy()
+    amqp_connections = stage.vhost.connections()
+    result = {'casts': total, 'seconds': seconds,
+              'casts_per_s': total / seconds,
+              'worker_cpu_pct': 100.0 * (cpu['workers_s']
+                                         - cpu_before['workers_s']) / seconds,
+              'master_cpu_pct': 100.0 * (cpu['master_s']
+                                         - cpu_before['master_s']) / seconds,
+              'machine_busy_pct': 100.0 * (busy[0] - busy_before[0])
+              / max(busy[1] - busy_before[1], 1),
+              'startup_seconds': started - launched,
+              'rows_done_seconds': rows_done - started,
+              'notifications_done_seconds': notes_done - started,
+              'end_notifications': notes['info'],
+              'error_notifications': notes['error'],
+              'notification_sample': dict(stage.samples),
+              'amqp_connections_at_end': amqp_connections,
+              'timeline': timeline}
+    result.update(stage.stop_worker())
+    result['database_per_cast'] = _per_cast(
+        activity_before, stage.database.activity(),
+        stage.database.statements - statements_before, total)
+    return result
+
+
+def _per_cast(before: dict, after: dict, own_statements: int,
+              total: int) -> dict[str, float]:
+    """What the worker asked of PostgreSQL, per cast, ours taken out.
+
+    Our own polling runs one statement per transaction in one session;
+    the worker's startup and heartbeats add a handful of commits.
+    """
+    delta = {key: after[key] - before[key] for key in before}
+    delta['commits'] -= own_statements
+    return {key: value / total for key, value in delta.items()}

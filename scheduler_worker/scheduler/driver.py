@@ -1,0 +1,74 @@
+"""The filter scheduler: which pools may hold a volume, best first.
+
+Pools come fresh from the database on every request, with the capacity
+every worker has claimed so far. Filters drop the pools that cannot take
+the volume; weighers order the rest. The claim that makes the choice stick
+is the caller's (VolumeCreator), one transaction per candidate.
+"""
+
+import logging
+
+from oslo_config import cfg
+
+from scheduler_worker import exception
+from scheduler_worker.db import api as db
+from scheduler_worker.scheduler import filters
+from scheduler_worker.scheduler import hosts
+from scheduler_worker.scheduler import pool_state
+from scheduler_worker.scheduler import request as request_mod
+from scheduler_worker.scheduler import weighers
+
+LOG = logging.getLogger(__name__)
+
+
+class FilterScheduler:
+    """Filters and weighers from [scheduler] default_filters / _weighers."""
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.filters = filters.load(conf, conf.scheduler.default_filters)
+        self.weighers = weighers.load(conf, conf.scheduler.default_weighers)
+        self.down_time = conf.scheduler.backend_down_time
+        self.default_ratio = conf.scheduler.max_over_subscription_ratio
+
+    def pools(self, context) -> list[pool_state.PoolState]:
+        """Every live pool, up or down, as the database has it now."""
+        return [pool_state.PoolState(row, self.down_time, self.default_ratio)
+                for row in db.pool_get_all(context)]
+
+    def candidates(self, context, request: request_mod.VolumeRequest
+                   ) -> list[pool_state.PoolState]:
+        """Pools that pass every filter, heaviest first.
+
+        Raises NoValidBackend, with a reason a user can act on, when none
+        does.
+        """
+        pools = self._eligible(self.pools(context), request)
+        for backend_filter in self.filters:
+            passed = backend_filter.filter_all(pools, request)
+            if not passed:
+                raise exception.NoValidBackend(
+                    reason=backend_filter.explain(pools, request))
+            pools = passed
+        ordered = weighers.order(self.weighers, pools, request)
+        LOG.debug('Candidates for %s GiB: %s', request.size,
+                  ', '.join('%s (%.3f)' % (p.host, w) for w, p in ordered))
+        return [pool for _, pool in ordered]
+
+    @staticmethod
+    def _eligible(pools, request) -> list[pool_state.PoolState]:
+        """The pools of the requested host, if any, that are up."""
+        if request.host:
+            pools = [p for p in pools if hosts.matches(p.host, request.host)]
+            if not pools:
+                raise exception.NoValidBackend(
+                    reason='Backend %s is not known: no volume service '
+                           'reported it' % request.host)
+        if not pools:
+            raise exception.NoValidBackend(
+                reason='No backend has reported its capabilities yet')
+        up = [p for p in pools if p.is_up]
+        if not up:
+            raise exception.NoValidBackend(
+                reason='%s is down: no capability report for too long'
+                % (request.host or 'Every backend'))
+        return up

@@ -1,0 +1,61 @@
+"""Capacity claims under concurrency, on SQLite, PostgreSQL and MariaDB."""
+
+import datetime
+import threading
+
+from oslo_utils import timeutils
+
+from scheduler_worker import context
+from scheduler_worker import exception
+from scheduler_worker import objects
+from scheduler_worker.db import api as db
+from scheduler_worker.scheduler import backends
+from tests import fixtures
+
+THREADS = 8
+ATTEMPTS = 4
+
+
+def test_concurrent_claims_and_reports_never_overfill_a_pool(any_db):
+    """32 claims of 5 GiB race for 50 GiB while the backend keeps
+    reporting the same free capacity: exactly 10 win."""
+    registry = backends.BackendRegistry(fixtures.make_conf())
+    report = fixtures.lvm_capabilities(fixtures.lvm_pool('p', 50))
+    admin = context.get_admin_context()
+    registry.update_service_capabilities(admin, 'volume', 'race@lvm', report)
+    [pool] = db.pool_get_all(admin)
+    claim = {'pool_id': pool['id'], 'host': pool['host'], 'size': 5,
+             'thick': True}
+    outcomes, start, reporting = [], threading.Barrier(THREADS + 1), True
+
+    def claimer():
+        start.wait()
+        for _ in range(ATTEMPTS):
+            try:
+                objects.Volume(context=context.get_admin_context(), size=5,
+                               host=pool['host']).create(claim=claim)
+                outcomes.append('placed')
+            except exception.CapacityClaimFailed:
+                outcomes.append('full')
+
+    def reporter():
+        start.wait()
+        at = timeutils.utcnow() - datetime.timedelta(hours=1)
+        while reporting:
+            at += datetime.timedelta(seconds=1)
+            registry.update_service_capabilities(
+                context.get_admin_context(), 'volume', 'race@lvm', report,
+                timestamp=at.isoformat())
+
+    threads = [threading.Thread(target=claimer) for _ in range(THREADS)]
+    report_thread = threading.Thread(target=reporter)
+    for thread in threads + [report_thread]:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    reporting = False
+    report_thread.join(60)
+    assert sorted(outcomes) == ['full'] * 22 + ['placed'] * 10
+    assert any_db.rows('SELECT allocated_gb FROM pools') == [(50,)]
+    assert any_db.rows('SELECT count(*), sum(size) FROM volumes') == [
+        (10, 50)]
