@@ -520,6 +520,10 @@ class Deployment:
                 'topics': unique_name('sw-ops-notifications')},
         }
         manage(self.config(), 'db', 'sync')
+        # NOTE: a pool with room for every cast, so that volumes are
+        # placed rather than refused with NoValidBackend.
+        manage(self.config(), 'backend', 'register', '%s@lvm#pool' % host,
+               '--total-gb', '1000000', '--availability-zone', 'nova')
 
     def config(self, name: str = 'worker.conf', **options) -> str:
         sections = copy.deepcopy(self.sections)

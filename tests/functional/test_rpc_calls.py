@@ -15,7 +15,7 @@ def _client(worker) -> oslo_messaging.RPCClient:
         serializer=oslo_messaging.NoOpSerializer(), timeout=30)
 
 
-def test_a_call_is_answered_after_the_volume_is_stored(worker):
+def test_a_call_is_answered_after_the_volume_is_stored(worker, pools):
     volume_id = str(uuid.uuid4())
     reply = _client(worker).prepare(version='3.0').call(
         {'user_id': 'u', 'project_id': 'p'}, 'create_volume',

@@ -35,6 +35,8 @@ def test_sigterm_drains_every_worker_and_loses_nothing(deployment):
                         timeout=300, what='the rest to be handled')
     assert rest.terminate() == 0
     assert deployed.queue_depth() == 0
+    assert deployed.rows("SELECT count(*) FROM volumes WHERE status = "
+                         "'creating' AND host <> ''")[0][0] == DRAIN_CASTS
 
 
 class Publisher:
@@ -96,3 +98,5 @@ def test_sighup_toggles_debug_and_every_cast_is_persisted(deployment):
     assert worker.process.pid == master and worker.process.poll() is None
     assert worker.terminate() == 0
     assert deployed.queue_depth() == 0
+    assert deployed.rows("SELECT count(*) FROM volumes WHERE status = "
+                         "'creating'")[0][0] == published
