@@ -11,11 +11,14 @@ from oslo_service import service
 
 from scheduler_worker import context
 from scheduler_worker import manager
+from scheduler_worker import metrics
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import rpc
+from scheduler_worker import systemd
 from scheduler_worker import volume_batches
 from scheduler_worker import volumes
+from scheduler_worker.db import api as db
 from scheduler_worker.messaging import server as rpc_server
 from scheduler_worker.scheduler import backends
 from scheduler_worker.scheduler import driver
@@ -41,8 +44,13 @@ class WorkerService(service.Service):
     def __init__(self, conf: cfg.ConfigOpts, binary: str = BINARY,
                  transport: oslo_messaging.Transport | None = None,
                  notification_transport:
-                 oslo_messaging.Transport | None = None) -> None:
-        """The transports default to those the configuration names."""
+                 oslo_messaging.Transport | None = None,
+                 notifier: systemd.Notifier | None = None) -> None:
+        """The transports default to those the configuration names.
+
+        ``notifier`` carries systemd's socket, which the master took out
+        of the environment, into the worker processes.
+        """
         super().__init__()
         self.conf = conf
         self.binary = binary
@@ -53,6 +61,8 @@ class WorkerService(service.Service):
         self._rpc_server = None
         self._given_transports = (transport, notification_transport)
         self._owned_transports = []
+        self._notifier = notifier or systemd.Notifier()
+        self._reporter = None
 
     def _size_resources(self) -> None:
         """Tie prefetch and the DB pool to the worker's concurrency.
@@ -104,6 +114,11 @@ class WorkerService(service.Service):
         self._rpc_server = self._rpc_server_for(transport)
         self._rpc_server.start(
             override_pool_size=self.conf.scheduler.concurrency)
+        progress = self._rpc_server.progress
+        self._reporter = systemd.Reporter(
+            self._notifier, progress.attached.is_set, progress.consuming,
+            'Consuming topic %s as host %s' % (self.topic, self.host))
+        self._reporter.start()
         LOG.info('oslo.service backend: %s; RPC executor: %s; eventlet '
                  'monkey-patched: %s', backend.get_backend_type().value,
                  self._rpc_server.executor_type,
@@ -113,6 +128,9 @@ class WorkerService(service.Service):
         interval = self.conf.scheduler.outbox_relay_interval
         self.tg.add_timer(interval, self.relay_notifications,
                           initial_delay=interval)
+        if self.conf.metrics.enabled:
+            self.tg.add_timer(self.conf.metrics.sample_interval,
+                              self.sample_metrics)
         LOG.info('%s consuming topic %s as host %s', self.binary,
                  self.topic, self.host)
 
@@ -150,8 +168,21 @@ class WorkerService(service.Service):
         except Exception:
             LOG.exception('Relaying pending notifications failed')
 
+    def sample_metrics(self) -> None:
+        try:
+            metrics.sample(
+                pool_checked_out=db.pool_checked_out(),
+                notifications_pending=db.outbox_count(
+                    context.get_admin_context()))
+        except Exception:
+            LOG.exception('Sampling metrics failed')
+
     def stop(self, graceful: bool = True) -> None:
         """Stop consuming, finish the casts in flight, then disconnect."""
+        # NOTE: no WATCHDOG=1 from a consumer that is going away.
+        reporter, self._reporter = self._reporter, None
+        if reporter is not None:
+            reporter.stop()
         server, self._rpc_server = self._rpc_server, None
         if server is not None:
             LOG.info('Stopping: no new casts; finishing those in flight')

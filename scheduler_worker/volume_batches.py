@@ -10,11 +10,11 @@ records and reports it exactly as for a single cast.
 """
 
 import collections
-import logging
 from typing import Any
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
+from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from scheduler_worker import context as sw_context
@@ -70,12 +70,9 @@ class BatchCreator:
             return prepared
         self.creator.outbox.publish(
             [row for _, _, rows in stored for row in rows])
-        # NOTE: one line per batch: a line per volume, under the log
-        # handler's lock, held up every handler thread.
-        if stored:
-            LOG.info('Created %d volumes: %s', len(stored), ', '.join(
-                '%s (%s GiB on %s)' % (v.id, v.size, v.host)
-                for _, v, _ in stored))
+        contexts = {i: item.context for i, item in prepared}
+        for i, volume, _ in stored:
+            volumes.log_created(contexts[i], volume)
         return leftovers
 
     @oslo_db_api.wrap_db_retry(max_retries=5, retry_interval=0.1,

@@ -200,6 +200,35 @@ def publish_many(amqp_url: str, routing_key: str, bodies,
     return count
 
 
+def consumer_queues(vhost: str) -> list[str]:
+    """Queues of the vhost that have a consumer, as the broker sees it."""
+    out = _rabbitmqctl('list_consumers', '-p', vhost, '--no-table-headers',
+                       'queue_name')
+    return sorted(line.strip() for line in out.splitlines() if line.strip())
+
+
+def close_connections(vhost: str) -> int:
+    """Close every client connection to the vhost, as a broker would."""
+    out = _rabbitmqctl('list_connections', '--no-table-headers', 'pid',
+                       'vhost')
+    closed = 0
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1] == vhost:
+            _rabbitmqctl('close_connection', fields[0], 'closed by a test')
+            closed += 1
+    return closed
+
+
+def set_vhost_access(vhost: str, allowed: bool) -> None:
+    """Let guest into the vhost, or keep it out (existing connections stay)."""
+    if allowed:
+        _rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*',
+                     '.*')
+    else:
+        _rabbitmqctl('clear_permissions', '-p', vhost, 'guest')
+
+
 def restart_rabbitmq(down_for: float = 2.0) -> None:
     """Stop and start the RabbitMQ application, as an operator would."""
     _rabbitmqctl('stop_app')
@@ -219,9 +248,14 @@ def restart_postgresql() -> None:
 
 
 def _rabbitmqctl(*args: str) -> str:
-    return subprocess.run(['rabbitmqctl', '-q', *args], check=True,
-                          capture_output=True, text=True,
-                          timeout=60).stdout
+    result = subprocess.run(['rabbitmqctl', '-q', *args],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode:
+        # NOTE: its stderr says why (e.g. the app stopped by a fault test).
+        raise AssertionError('rabbitmqctl %s failed (%d): %s' % (
+            ' '.join(args), result.returncode,
+            result.stderr.strip().splitlines()[:1]))
+    return result.stdout
 
 
 # Notifications
@@ -365,19 +399,28 @@ def manage(config_file: str, *args: str) -> str:
 
 
 class WorkerProcess:
-    """The real ``scheduler-worker`` daemon, in its own process group."""
+    """The real ``scheduler-worker`` daemon, in its own process group.
 
-    def __init__(self, config_file: str, log_path) -> None:
+    ``env`` is added to the environment; ``prefix`` goes before the
+    command (e.g. a shell that sets variables and execs it).
+    """
+
+    def __init__(self, config_file: str, log_path,
+                 env: dict[str, str] | None = None,
+                 prefix: list[str] | None = None) -> None:
         self.config_file = config_file
         self.log_path = str(log_path)
+        self.env = env
+        self.prefix = prefix or []
         self.process = None
 
     def start(self) -> 'WorkerProcess':
         log = open(self.log_path, 'ab')
+        env = dict(os.environ, **self.env) if self.env else None
         self.process = subprocess.Popen(
-            [console_script('scheduler-worker'), '--config-file',
-             self.config_file], stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [*self.prefix, console_script('scheduler-worker'),
+             '--config-file', self.config_file], stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True, env=env)
         log.close()
         return self
 
@@ -411,6 +454,118 @@ class WorkerProcess:
             except ProcessLookupError:
                 pass
             self.process.wait(30)
+
+
+# systemd's end of the notify protocol
+
+class NotifySocket:
+    """A unix datagram socket standing in for systemd's NOTIFY_SOCKET."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(self.path)
+        self.received: list[tuple[float, list[str]]] = []
+
+    def receive(self, timeout: float) -> list[str] | None:
+        """The lines of the next datagram, or None after ``timeout``."""
+        self._sock.settimeout(max(timeout, 0.001))
+        try:
+            data = self._sock.recv(4096)
+        except TimeoutError:
+            return None
+        lines = data.decode().splitlines()
+        self.received.append((time.monotonic(), lines))
+        return lines
+
+    def wait_for(self, line: str, timeout: float = 60) -> list[str]:
+        """The first datagram carrying ``line``; AssertionError if none."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError('no %s within %ss; got %r' % (
+                    line, timeout, self.received))
+            lines = self.receive(left)
+            if lines is not None and line in lines:
+                return lines
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class Deployment:
+    """A synced database, a topic in the run's vhost, and worker configs.
+
+    ``config(section__option=value, ...)`` writes a config file over the
+    base sections; ``worker(config)`` starts the real daemon with it.
+    """
+
+    def __init__(self, tmp_path, vhost: RabbitVhost,
+                 backend: str = 'postgresql', url: str | None = None,
+                 host: str = 'ops-host') -> None:
+        self.tmp_path = tmp_path
+        self.vhost = vhost
+        self.host = host
+        self.url = url or create_database(backend, tmp_path)
+        self.topic = unique_name('sw-ops')
+        self.engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        self.workers: list[WorkerProcess] = []
+        self.sections = {
+            'DEFAULT': {'transport_url': vhost.transport_url,
+                        'host': host, 'state_path': tmp_path},
+            'scheduler': {'topic': self.topic},
+            'database': {'connection': self.url},
+            'oslo_messaging_notifications': {
+                'topics': unique_name('sw-ops-notifications')},
+        }
+        manage(self.config(), 'db', 'sync')
+        # NOTE: a pool with room for every cast, so that volumes are
+        # placed rather than refused with NoValidBackend.
+        manage(self.config(), 'backend', 'register', '%s@lvm#pool' % host,
+               '--total-gb', '1000000', '--availability-zone', 'nova')
+
+    def config(self, name: str = 'worker.conf', **options) -> str:
+        sections = copy.deepcopy(self.sections)
+        for key, value in options.items():
+            section, _, option = key.rpartition('__')
+            sections.setdefault(section or 'DEFAULT', {})[option] = value
+        return write_config(self.tmp_path / name, sections)
+
+    def worker(self, config: str | None = None, **kwargs) -> WorkerProcess:
+        process = WorkerProcess(
+            config or self.config(),
+            self.tmp_path / ('worker-%d.log' % len(self.workers)), **kwargs)
+        self.workers.append(process)
+        return process.start()
+
+    def rows(self, sql: str, **params) -> list:
+        with self.engine.connect() as connection:
+            return list(connection.execute(sa.text(sql), params))
+
+    def volume_count(self) -> int:
+        return self.rows('SELECT count(*) FROM volumes')[0][0]
+
+    def publish(self, bodies) -> int:
+        return publish_many(self.vhost.amqp_url, self.topic, bodies)
+
+    def queue_depth(self) -> int:
+        return queue_depth(self.vhost.amqp_url, self.topic)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.kill()
+        self.engine.dispose()
+        drop_database(self.url)
+
+
+def plain_casts(count: int, tag: str, **context) -> list[str]:
+    """Raw create_volume casts of plain-dict volumes named TAG-00000..."""
+    return [oslo_envelope(plain_cast_message(
+        {'id': str(uuid.uuid4()), 'size': 1, 'display_name':
+         '%s-%05d' % (tag, i)}, user_id='u', project_id='p',
+        request_id='req-%s-%05d' % (tag, i), **context))
+        for i in range(count)]
 
 
 # Backends: what Cinder's volume services report, and pools registered

@@ -5,6 +5,8 @@ import sys
 from oslo_log import log
 
 from scheduler_worker import conf
+from scheduler_worker import metrics
+from scheduler_worker import systemd
 from scheduler_worker import version
 
 
@@ -12,14 +14,27 @@ def main() -> None:
     conf.CONF(sys.argv[1:], project='scheduler-worker',
               version=version.version_info.version_string())
     log.setup(conf.CONF, 'scheduler-worker')
+    # NOTE: before the launcher runs: with NOTIFY_SOCKET in the
+    # environment, its master would say READY=1 at once (see systemd.py).
+    notifier = systemd.Notifier.from_environment()
     # NOTE: imported once the configuration is parsed: the DB API facade
     # reads the [database] retry options when it is first imported.
     from oslo_service import service as oslo_service
 
     from scheduler_worker import service
 
-    server = service.WorkerService(conf.CONF)
-    launcher = oslo_service.launch(conf.CONF, server,
-                                   workers=conf.CONF.workers,
-                                   restart_method='mutate')
-    sys.exit(launcher.wait())
+    exporter = metrics.Exporter(conf.CONF)
+    try:
+        if conf.CONF.metrics.enabled:
+            # NOTE: before the launcher forks: the workers find the
+            # directory for their samples in the environment they inherit.
+            exporter.start()
+        server = service.WorkerService(conf.CONF, notifier=notifier)
+        launcher = oslo_service.launch(conf.CONF, server,
+                                       workers=conf.CONF.workers,
+                                       restart_method='mutate')
+        systemd.stop_signals_from(launcher, notifier)
+        status = launcher.wait()
+    finally:
+        exporter.stop()
+    sys.exit(status)

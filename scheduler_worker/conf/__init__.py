@@ -8,6 +8,7 @@ from oslo_messaging import transport as msg_transport
 from oslo_messaging.notify import notifier as msg_notifier
 
 from scheduler_worker.conf import default
+from scheduler_worker.conf import metrics
 from scheduler_worker.conf import scheduler
 
 CONF = cfg.CONF
@@ -43,6 +44,7 @@ def set_lib_defaults() -> None:
 def register_opts(conf: cfg.ConfigOpts) -> None:
     default.register_opts(conf)
     scheduler.register_opts(conf)
+    metrics.register_opts(conf)
 
 
 register_opts(CONF)

@@ -23,6 +23,11 @@ def ping(context) -> None:
     return IMPL.ping(context)
 
 
+def pool_checked_out() -> int:
+    """Database connections this process has in use right now."""
+    return IMPL.pool_checked_out()
+
+
 def volume_create(context, values: dict[str, Any],
                   outbox: list[dict[str, Any]] | None = None,
                   claim: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -16,13 +16,21 @@ def compatible(available: str, requested: Any) -> bool:
     return have[0] == want[0] and want[1] <= have[1]
 
 
+def expects_reply(message) -> bool:
+    """Whether a message is an RPC call, whose caller waits for a reply."""
+    # NOTE: AMQP drivers set msg_id on calls; the fake driver a reply queue.
+    return bool(getattr(message, 'msg_id', None) or
+                getattr(message, '_reply_q', None))
+
+
 def group(incoming, handlers: dict[str, Any], fits) -> tuple[list, list]:
     """Split a fetch into (handler, casts) groups and single messages.
 
-    A message joins its method's group when a batch handler exists for the
-    method, its version is one the handler's endpoint serves, it names no
-    namespace, and ``fits(message)``. Anything else goes one by one,
-    through the dispatcher, which also reports what is wrong with it.
+    A message joins its method's group when it is a cast, a batch handler
+    exists for the method, its version is one the handler's endpoint
+    serves, it names no namespace, and ``fits(message)``. Anything else
+    goes one by one, through the dispatcher, which replies to calls and
+    reports what is wrong with poison.
     """
     groups: dict[str, list] = {}
     singles = []
@@ -30,7 +38,8 @@ def group(incoming, handlers: dict[str, Any], fits) -> tuple[list, list]:
         body = message.message
         method = body.get('method')
         handler = handlers.get(method) if isinstance(method, str) else None
-        if (handler is not None and body.get('namespace') is None and
+        if (handler is not None and not expects_reply(message) and
+                body.get('namespace') is None and
                 isinstance(body.get('args', {}), dict) and
                 compatible(handler.target.version,
                            body.get('version', '1.0')) and fits(message)):

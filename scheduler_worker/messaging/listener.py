@@ -60,6 +60,72 @@ class _RedeliveriesWelcome(rpc_amqp._MsgIdCache):
         pass
 
 
+class ConsumerProgress:
+    """Whether the consumer is attached to its queues, and still polling.
+
+    What systemd's READY=1 and WATCHDOG=1 are based on (scheduler_worker.
+    systemd): ``attached`` once basic.consume went through for every
+    queue, ``consuming()`` while polls keep ending that way.
+    """
+
+    # NOTE: an idle listener gets through a poll at least every
+    # ACK_REQUEUE_EVERY_SECONDS_MAX; twice that without one is a stall.
+    STALE_AFTER = 2 * amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX
+
+    def __init__(self) -> None:
+        self.attached = threading.Event()
+        self._last = None
+        self._always = False
+
+    def mark(self) -> None:
+        self._last = time.monotonic()
+        self.attached.set()
+
+    def mark_always(self) -> None:
+        """For drivers with nothing to attach (fake:// in tests)."""
+        self._always = True
+        self.mark()
+
+    def consuming(self) -> bool:
+        if self._always:
+            return True
+        last = self._last
+        return last is not None and (
+            time.monotonic() - last < self.STALE_AFTER)
+
+
+class _WatchedConnection:
+    """The listener's connection, reporting each poll that ends attached.
+
+    NOTE: impl_rabbit declares the queues at listen() but sends
+    basic.consume only on the first poll (Connection.consume). Its
+    ``_new_tags`` holds the consumers still to be sent, and a reconnection
+    fills it again; a poll is "attached" when it ends with the set empty on
+    a live connection.
+    """
+
+    def __init__(self, conn, progress: ConsumerProgress) -> None:
+        self._conn = conn
+        self._progress = progress
+
+    def consume(self, timeout=None):
+        try:
+            return self._conn.consume(timeout=timeout)
+        finally:
+            if self._attached():
+                self._progress.mark()
+
+    def _attached(self) -> bool:
+        try:
+            rabbit = self._conn.connection
+            return not rabbit._new_tags and rabbit.connection.connected
+        except Exception:
+            return False
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
 class CastListener(amqpdriver.AMQPListener):
     """The driver's listener, handing over casts in batches.
 
@@ -74,9 +140,10 @@ class CastListener(amqpdriver.AMQPListener):
 
     message_cls = IncomingMessage
 
-    def __init__(self, driver, conn) -> None:
+    def __init__(self, driver, conn, progress: ConsumerProgress) -> None:
         super().__init__(driver, conn)
         self.msg_id_cache = _RedeliveriesWelcome()
+        self.conn = _WatchedConnection(conn, progress)
 
     def poll(self, timeout=None, batch_size=1, batch_timeout=None):
         stopwatch = timeutils.StopWatch(duration=timeout).start()
@@ -113,8 +180,8 @@ class CastListener(amqpdriver.AMQPListener):
         Straight from kombu, without the driver's reconnection wrapper: any
         error ends the batch, and the next consume() deals with it.
         """
-        # NOTE: self.conn wraps the driver's Connection, which wraps
-        # kombu's.
+        # NOTE: self.conn (watched) is the driver's connection context;
+        # its connection is the driver's Connection, which wraps kombu's.
         kombu_connection = self.conn.connection.connection
         deadline = time.monotonic() + (batch_timeout or 0)
         while len(self.incoming) < batch_size:
@@ -147,17 +214,20 @@ class StoppableListenerAdapter(driver_base.PollStyleListenerAdapter):
 def listen(transport: oslo_messaging.Transport,
            target: oslo_messaging.Target, batch_size: int,
            batch_timeout: float | None,
-           stopping: threading.Event) -> driver_base.Listener:
+           stopping: threading.Event,
+           progress: ConsumerProgress | None = None) -> driver_base.Listener:
     """Consume ``target`` like the driver's own listen(), acks deferred.
 
     Transports other than AMQP ones (fake:// in tests) keep their driver's
     listener: they have no acknowledgement to defer.
     """
+    progress = progress or ConsumerProgress()
     driver = transport._driver
     if not isinstance(driver, amqpdriver.AMQPDriverBase):
+        progress.mark_always()
         return transport._listen(target, batch_size, batch_timeout)
     conn = driver._get_connection(driver_common.PURPOSE_LISTEN)
-    listener = CastListener(driver, conn)
+    listener = CastListener(driver, conn, progress)
     exchange = driver._get_exchange(target)
     conn.declare_topic_consumer(exchange_name=exchange, topic=target.topic,
                                 callback=listener)

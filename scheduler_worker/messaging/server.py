@@ -14,10 +14,16 @@ What happens to a message, decided after its handling:
   a bug): requeued a few times, in case it passes, then poison: a message
   must never be lost to a passing fault nor redelivered forever;
 * not yet started when the server stops: requeue, for another worker.
+
+An RPC *call* (a message with a reply queue, such as oslo.messaging's
+``oslo_rpc_server_ping``) also gets its reply, result or failure, as from
+oslo.messaging's own server; a cast gets none.
 """
 
+import contextlib
 import hashlib
 import logging
+import sys
 import threading
 import time
 from typing import Any
@@ -30,6 +36,7 @@ from oslo_serialization import jsonutils
 
 from scheduler_worker import context as sw_context
 from scheduler_worker import exception
+from scheduler_worker import metrics
 from scheduler_worker import rpc
 from scheduler_worker.messaging import batches
 from scheduler_worker.messaging import listener
@@ -75,6 +82,29 @@ def _body_size(incoming) -> int:
     return len(raw.body) if raw is not None else 0
 
 
+def _redelivered(incoming) -> bool:
+    """The AMQP redelivered flag of the kombu message, where there is one."""
+    raw = getattr(incoming.message, '_raw_message', None)
+    info = getattr(raw, 'delivery_info', None) or {}
+    return bool(info.get('redelivered'))
+
+
+def _methods(endpoints: list) -> frozenset:
+    return frozenset(name for endpoint in endpoints for name in dir(endpoint)
+                     if not name.startswith('_') and
+                     callable(getattr(endpoint, name, None)))
+
+
+def method_label(method: Any, methods: frozenset) -> str:
+    """The metrics label of a message's method: one we have, or 'unknown'.
+
+    A message may claim any method, of any JSON type: labelling with it
+    would let poison grow the label set without bound.
+    """
+    return method if isinstance(method, str) and method in methods \
+        else 'unknown'
+
+
 class RPCServer(rpc_server.RPCServer):
     """oslo.messaging's RPC server, acknowledging after the outcome."""
 
@@ -91,13 +121,15 @@ class RPCServer(rpc_server.RPCServer):
         self._stopping = threading.Event()
         self._failures = cachetools.LRUCache(maxsize=10000)
         self._failures_lock = threading.Lock()
+        self._methods = _methods(dispatcher.endpoints)
+        self.progress = listener.ConsumerProgress()
 
     def _create_listener(self):
         # NOTE: once stopping starts, casts not yet started go back to the
         # queue; those being handled finish (wait() waits for them).
         return listener.listen(self.transport, self._target,
                                self._batch_size, self._batch_timeout,
-                               self._stopping)
+                               self._stopping, self.progress)
 
     def _process_incoming(self, incoming):
         groups, singles = batches.group(incoming, self._batch_handlers,
@@ -109,8 +141,13 @@ class RPCServer(rpc_server.RPCServer):
 
     def _process(self, messages, batch_handler=None) -> None:
         if self._stopping.is_set():
-            outcomes = ['requeue'] * len(messages)
-        else:
+            for message in messages:
+                message.requeue()
+            return
+        with contextlib.ExitStack() as stack:
+            handlings = [stack.enter_context(metrics.handling(
+                method_label(m.message.get('method'), self._methods),
+                _redelivered(m))) for m in messages]
             try:
                 outcomes = (self._handle_batch(batch_handler, messages)
                             if batch_handler else
@@ -122,6 +159,8 @@ class RPCServer(rpc_server.RPCServer):
                 LOG.exception('Unhandled error; requeueing %d message(s)',
                               len(messages))
                 outcomes = ['requeue'] * len(messages)
+            for handling, outcome in zip(handlings, outcomes, strict=True):
+                handling.outcome = outcome
         for message, outcome in zip(messages, outcomes, strict=True):
             self._settle(message, outcome)
 
@@ -138,7 +177,7 @@ class RPCServer(rpc_server.RPCServer):
                 outcomes[i] = self._handle(message)
         if casts:
             try:
-                handler([cast for _, cast in casts])
+                results = handler([cast for _, cast in casts])
             except exception.TemporaryFailure as exc:
                 LOG.warning('Requeueing %d casts: %s', len(casts), exc)
                 time.sleep(TEMPORARY_FAILURE_PAUSE)
@@ -150,7 +189,9 @@ class RPCServer(rpc_server.RPCServer):
                     outcomes[i] = self._handle(messages[i])
                 return outcomes
         # NOTE: each cast stored, or refused and recorded: settled.
-        return [o or 'ack' for o in outcomes]
+        for (i, _), result in zip(casts, results, strict=True):
+            outcomes[i] = 'ack' if result is None else 'refused'
+        return outcomes
 
     def _deserialize(self, message) -> tuple:
         serializer = self.dispatcher.serializer
@@ -180,11 +221,12 @@ class RPCServer(rpc_server.RPCServer):
         method = message.message.get('method')
         try:
             self._screen(message)
-            self.dispatcher.dispatch(message)
-        except rpc_dispatcher.ExpectedException:
+            result = self.dispatcher.dispatch(message)
+        except rpc_dispatcher.ExpectedException as exc:
             # NOTE: the endpoint refused the request and already recorded
             # and reported it.
-            return 'ack'
+            _reply(message, failure=exc.exc_info)
+            return 'refused'
         except exception.TemporaryFailure as exc:
             LOG.warning('Requeueing %s (message %s): %s', method,
                         message.ctxt['message_id'], exc)
@@ -192,9 +234,14 @@ class RPCServer(rpc_server.RPCServer):
             return 'requeue'
         except POISON as exc:
             self._poison(message, method, exc)
+            _reply(message, failure=sys.exc_info())
             return 'reject'
         except Exception as exc:
-            return self._unexpected(message, method, exc)
+            outcome = self._unexpected(message, method, exc)
+            if outcome == 'reject':
+                _reply(message, failure=sys.exc_info())
+            return outcome
+        _reply(message, result)
         return 'ack'
 
     def _unexpected(self, message, method, exc: Exception) -> str:
@@ -233,6 +280,15 @@ class RPCServer(rpc_server.RPCServer):
         except Exception:
             LOG.exception('Could not report poison message %s',
                           message.ctxt['message_id'])
+
+
+def _reply(message, result: Any = None, failure=None) -> None:
+    """Answer an RPC call; for a cast, the driver sends nothing."""
+    try:
+        message.reply(result, failure=failure)
+    except Exception:
+        LOG.exception('Could not send the reply to %s',
+                      _short(message.message.get('method')))
 
 
 def _short(value: Any, limit: int = 64) -> Any:

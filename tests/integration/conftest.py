@@ -34,3 +34,16 @@ def rabbit_worker(any_db, rabbit_vhost):
     notifications.stop()
     api._transport.cleanup()
     notification_transport.cleanup()
+
+
+@pytest.fixture
+def deployment(tmp_path, rabbit_vhost):
+    """Deployments (see fixtures.Deployment) dropped after the test."""
+    created = []
+
+    def deploy(**kwargs) -> fixtures.Deployment:
+        created.append(fixtures.Deployment(tmp_path, rabbit_vhost, **kwargs))
+        return created[-1]
+    yield deploy
+    for each in created:
+        each.close()

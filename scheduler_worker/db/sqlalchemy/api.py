@@ -56,6 +56,12 @@ def get_engine():
     return main_context_manager.writer.get_engine()
 
 
+def pool_checked_out() -> int:
+    """Connections this process has checked out of its pool (0: no pool)."""
+    pool = get_engine().pool
+    return pool.checkedout() if isinstance(pool, sa.pool.QueuePool) else 0
+
+
 def _read_deleted_filter(context, query, model):
     if context.read_deleted == 'no':
         return query.where(model.deleted == sa.false())

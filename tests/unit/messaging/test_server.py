@@ -19,3 +19,10 @@ def test_message_id_without_unique_id_is_a_stable_digest():
     other = _incoming()
     other.message['method'] = 'other'
     assert server.message_id(other) != first
+
+
+def test_metrics_label_only_methods_the_worker_has():
+    methods = frozenset({'create_volume'})
+    assert server.method_label('create_volume', methods) == 'create_volume'
+    for claimed in ('drop_tables', ['create_volume'], {'a': 1}, None, 7):
+        assert server.method_label(claimed, methods) == 'unknown'

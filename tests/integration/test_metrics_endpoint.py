@@ -1,0 +1,112 @@
+"""The Prometheus endpoint of a real two-process worker, scraped over HTTP."""
+
+import collections
+import re
+import socket
+import urllib.request
+import uuid
+
+from prometheus_client import parser
+
+from tests import fixtures
+
+PREFIX = 'scheduler_worker_'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _scrape(port: int) -> dict:
+    """{(sample name, labels as a sorted tuple): value}."""
+    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port,
+                                timeout=10) as response:
+        text = response.read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in parser.text_string_to_metric_families(text)
+            for sample in family.samples}
+
+
+def _value(samples: dict, name: str, **labels) -> float:
+    return samples.get((PREFIX + name, tuple(sorted(labels.items()))), 0.0)
+
+
+def _outbox(deployed, priority: str) -> int:
+    return deployed.rows('SELECT count(*) FROM notification_outbox '
+                         'WHERE priority = :p', p=priority)[0][0]
+
+
+def _bad_context_cast() -> str:
+    """A cast whose context cannot be rebuilt: tried again, then rejected."""
+    message = fixtures.plain_cast_message(
+        {'id': str(uuid.uuid4()), 'size': 1}, timestamp='not a time')
+    return fixtures.oslo_envelope(message)
+
+
+def test_metrics_of_both_workers_change_as_casts_are_handled(deployment):
+    deployed = deployment()
+    port = _free_port()
+    config = deployed.config(
+        workers=2, metrics__enabled=True, metrics__port=port,
+        metrics__sample_interval=1,
+        # NOTE: prefetch 2 per process: the casts are shared out.
+        scheduler__concurrency=2,
+        # NOTE: notifications cannot be published: they pile up in the
+        # outbox, which the pending gauge must show.
+        oslo_messaging_notifications__transport_url=(
+            'rabbit://guest:guest@127.0.0.1:1/'))
+    worker = deployed.worker(config)
+    worker.wait_consuming(count=2)
+
+    before = _scrape(port)
+    assert _value(before, 'casts_received_total',
+                  method='create_volume') == 0
+    assert _value(before, 'casts_in_flight') == 0
+
+    good = fixtures.plain_casts(40, 'metrics')
+    refused = [fixtures.oslo_envelope(fixtures.plain_cast_message(
+        {'id': str(uuid.uuid4()), 'size': 0}, user_id='u', project_id='p'))
+        for _ in range(3)]
+    unknown = fixtures.oslo_envelope({'method': 'no_such_method',
+                                      'args': {}, '_unique_id': 'x' * 32})
+    deployed.publish(good + refused + [unknown, _bad_context_cast()])
+    # NOTE: done when every outcome is recorded: 43 volumes (3 in
+    # error), and 5 ERROR notifications (3 refused, 2 rejected).
+    fixtures.wait_until(lambda: deployed.volume_count() == 43 and
+                        _outbox(deployed, 'ERROR') == 5, timeout=120,
+                        what='the casts to be handled')
+    pending = _outbox(deployed, 'INFO') + 5
+    assert pending == 45
+
+    def settled():
+        after = _scrape(port)
+        return after if (
+            _value(after, 'casts_received_total', method='unknown') == 1 and
+            _value(after, 'notifications_pending') == pending) else None
+    after = fixtures.wait_until(settled, timeout=60, what='the samples')
+    received = _value(after, 'casts_received_total', method='create_volume')
+    # NOTE: the cast with a bad context is tried again and again (by
+    # either process), each time flagged redelivered, then rejected.
+    tries = received - 43
+    assert tries >= 3
+    assert _value(after, 'casts_redelivered_total',
+                  method='create_volume') == tries - 1
+    assert _value(after, 'casts_succeeded_total',
+                  method='create_volume') == 40
+    assert _value(after, 'casts_failed_total',
+                  method='create_volume') == 3 + tries
+    assert _value(after, 'casts_failed_total', method='unknown') == 1
+    assert _value(after, 'cast_duration_seconds_count',
+                  method='create_volume') == received
+    assert _value(after, 'casts_in_flight') == 0
+    assert (PREFIX + 'db_pool_checked_out', ()) in after
+
+    # NOTE: both processes handled casts, and the endpoint summed them.
+    pids = collections.Counter(
+        re.search(r' (\d+) INFO scheduler_worker.volumes', line).group(1)
+        for line in worker.log().splitlines()
+        if 'Created volume' in line)
+    assert len(pids) == 2, pids
+    assert worker.terminate() == 0
