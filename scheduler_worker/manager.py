@@ -141,6 +141,10 @@ class CreateVolumeBatch:
             reported).
         :raises TemporaryFailure: the database stayed unreachable.
         """
+        for context, _ in casts:
+            LOG.debug('create_volume cast received (message %s, in a batch '
+                      'of %d)', context.message_id, len(casts),
+                      extra={'context': context})
         requests = [(context, kwargs.get('volume'),
                      kwargs.get('request_spec'))
                     for context, kwargs in casts]

@@ -16,7 +16,6 @@ import uuid
 
 from oslo_config import cfg
 import oslo_messaging
-from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
 from scheduler_worker import context as sw_context
@@ -123,10 +122,10 @@ class Outbox:
                    'event_type': event_type, 'priority': priority,
                    'payload': payload,
                    'timestamp': str(timeutils.utcnow())}
-        body = {'context': context.redacted_copy().to_dict(),
-                'message': message}
+        body = publisher.wire_body(context.redacted_copy().to_dict(),
+                                   message, self._version)
         return [{'message_id': message['message_id'], 'priority': priority,
-                 'event_type': event_type, 'body': jsonutils.dumps(body)}]
+                 'event_type': event_type, 'body': body}]
 
     def publish(self, rows: list[dict[str, Any]], retry: int = 0) -> int:
         """Publish committed rows, forget them once the broker confirmed.
@@ -138,23 +137,20 @@ class Outbox:
             return 0
         by_priority: dict[str, list] = {}
         for row in rows:
-            body = jsonutils.loads(row['body'])
-            by_priority.setdefault(row['priority'].lower(), []).append(
-                (row['message_id'], body['context'], body['message']))
+            by_priority.setdefault(row['priority'].lower(), []).append(row)
         sent = []
-        for priority, items in by_priority.items():
+        for priority, group in by_priority.items():
             try:
                 for topic in self._topics:
-                    self._publisher.publish(
-                        '%s.%s' % (topic, priority),
-                        [(ctxt, message) for _, ctxt, message in items],
-                        retry=retry)
+                    self._publisher.publish('%s.%s' % (topic, priority),
+                                            [row['body'] for row in group],
+                                            retry=retry)
             except Exception as exc:
                 LOG.warning('%d %s notifications not confirmed yet, the '
-                            'relay will retry: %s', len(items), priority,
+                            'relay will retry: %s', len(group), priority,
                             exc)
                 continue
-            sent.extend(message_id for message_id, _, _ in items)
+            sent.extend(row['message_id'] for row in group)
         admin = sw_context.get_admin_context()
         if sent:
             db.outbox_delete(admin, sent)

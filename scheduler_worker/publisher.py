@@ -3,12 +3,13 @@
 oslo.messaging publishes a notification and waits for the broker's confirm
 before the next, taking a pooled connection (and a new channel) each time:
 about 250 us of CPU and a round trip per message. A batch of outcomes
-needs all its notifications confirmed, not each one before the next: we
-build every message exactly as oslo.messaging's AMQP driver does (unique
-id, packed context, envelope), publish the first of each topic through the
-driver (which declares the exchange and the topic's queue, and reconnects
-if need be), then the rest on the same channel without waiting, and wait
-once for the broker to confirm them all.
+needs all its notifications confirmed, not each one before the next: each
+body is built once, exactly as oslo.messaging's AMQP driver builds it
+(unique id, packed context, envelope), and stored in the outbox; a batch
+publishes the first through the driver (which declares the exchange and
+the topic's queue, and reconnects if need be), then the rest on the same
+channel without waiting, and waits once for the broker to confirm them
+all.
 """
 
 import logging
@@ -36,13 +37,30 @@ class NotConfirmed(Exception):
     """The broker refused a message."""
 
 
-def packed(context: dict[str, Any], message: dict[str, Any],
-           envelope: bool) -> dict[str, Any]:
-    """The message as the AMQP driver puts it on the wire."""
+def wire_body(context: dict[str, Any], message: dict[str, Any],
+              version: float) -> str:
+    """The body the AMQP driver would put on the wire for this message.
+
+    Built once, stored in the outbox, published as is (and again as is by
+    the relay): the JSON work is done once per notification.
+    """
     message = dict(message)
     rpc_amqp._add_unique_id(message)
     rpc_amqp.pack_context(message, context)
-    return driver_common.serialize_msg(message) if envelope else message
+    if version == 2.0:
+        message = driver_common.serialize_msg(message)
+    return jsonutils.dumps(message)
+
+
+def _unpacked(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(context, message) of a wire body, for drivers that want them."""
+    message = jsonutils.loads(body)
+    if driver_common._VERSION_KEY in message:
+        message = jsonutils.loads(message[driver_common._MESSAGE_KEY])
+    message.pop(rpc_amqp.UNIQUE_ID, None)
+    context = {key[len('_context_'):]: message.pop(key)
+               for key in list(message) if key.startswith('_context_')}
+    return context, message
 
 
 class Publisher:
@@ -53,59 +71,53 @@ class Publisher:
         self._transport = transport
         self._version = version
 
-    def publish(self, topic: str,
-                items: list[tuple[dict[str, Any], dict[str, Any]]],
-                retry: int = 0) -> None:
-        """Publish (context, message) pairs on ``topic``; all confirmed.
+    def publish(self, topic: str, bodies: list[str], retry: int = 0) -> None:
+        """Publish wire bodies (see wire_body) on ``topic``, all confirmed.
 
         Raises if the broker did not confirm them all: the caller cannot
         tell which were, and publishes them again (same message ids).
         """
-        if not items:
+        if not bodies:
             return
         driver = self._transport._driver
         target = oslo_messaging.Target(topic=topic)
         if not isinstance(driver, amqpdriver.AMQPDriverBase):
             # NOTE: fake:// and other drivers: their own path, one by one.
-            for context, message in items:
+            for body in bodies:
+                context, message = _unpacked(body)
                 self._transport._send_notification(
-                    target, context, dict(message), version=self._version,
+                    target, context, message, version=self._version,
                     retry=retry)
             return
         exchange = driver._get_exchange(target)
-        envelope = self._version == 2.0
-        messages = [packed(context, message, envelope)
-                    for context, message in items]
         with driver._get_connection(driver_common.PURPOSE_SEND,
                                     retry=retry) as conn:
             _publish_confirmed(
                 conn.connection,
                 lambda msg: conn.notify_send(exchange, topic, msg,
                                              retry=retry),
-                exchange, topic, messages)
+                exchange, topic, bodies)
 
 
 def _publish_confirmed(rabbit, publish_first, exchange: str,
-                       routing_key: str, messages: list[dict[str, Any]]
-                       ) -> None:
-    """Publish messages on one channel; return once all are confirmed."""
+                       routing_key: str, bodies: list[str]) -> None:
+    """Publish bodies on one channel; return once all are confirmed."""
     # NOTE: a fresh channel: its confirm tags start at 1, with our first
     # message. publish_first goes through the driver, which declares the
     # exchange and the topic's queue (as it does for every notification),
     # selects confirm mode and waits for that first confirm; if it has to
     # reconnect, its new channel starts at 1 as well.
     rabbit.reset()
-    publish_first(messages[0])
+    publish_first(jsonutils.loads(bodies[0]))
     channel = rabbit.channel
     confirms = _Confirms()
     channel.events['basic_ack'].add(confirms.on_ack)
     channel.events['basic_nack'].add(confirms.on_nack)
     try:
-        for message in messages[1:]:
-            channel._basic_publish(
-                amqp.Message(jsonutils.dumps(message), **_PROPERTIES),
-                exchange=exchange, routing_key=routing_key)
-        while confirms.up_to < len(messages) and not confirms.nacked:
+        for body in bodies[1:]:
+            channel._basic_publish(amqp.Message(body, **_PROPERTIES),
+                                   exchange=exchange, routing_key=routing_key)
+        while confirms.up_to < len(bodies) and not confirms.nacked:
             channel.wait([spec.Basic.Ack, spec.Basic.Nack],
                          timeout=CONFIRM_TIMEOUT)
     finally:

@@ -148,7 +148,8 @@ class WorkerService(service.Service):
             batch_size=group.batch_size,
             batch_timeout=group.batch_window_ms / 1000.0,
             batch_handlers=[manager.CreateVolumeBatch(
-                volume_batches.BatchCreator(creator))])
+                volume_batches.BatchCreator(creator))],
+            concurrency=group.concurrency)
 
     def report_state(self) -> None:
         try:

@@ -19,12 +19,15 @@ scheduler_opts = [
              'place of cinder-scheduler for an unmodified cinder-api.'),
     cfg.IntOpt(
         'concurrency',
-        default=16,
+        default=2,
         min=1,
         max=1024,
-        help='Casts handled at once by each worker process (handler '
-             'threads; replaces [DEFAULT] executor_thread_pool_size for the '
-             'scheduler topic). Unless set explicitly, RabbitMQ prefetch '
+        help='Handler threads of each worker process, each taking a batch '
+             'of casts at a time (replaces [DEFAULT] '
+             'executor_thread_pool_size for the scheduler topic). More '
+             'threads mostly contend for the interpreter lock: use more '
+             'processes ([DEFAULT] workers) instead. Unless set '
+             'explicitly, RabbitMQ prefetch '
              '([oslo_messaging_rabbit] rabbit_qos_prefetch_count) is this '
              'many batches (concurrency * batch_size casts) and the '
              'database pool ([database] max_pool_size) this plus 2 '
@@ -32,7 +35,7 @@ scheduler_opts = [
              '2) below the database\'s connection limit.'),
     cfg.IntOpt(
         'batch_size',
-        default=32,
+        default=64,
         min=1,
         max=1000,
         help='Casts a handler thread takes from RabbitMQ at once. The '

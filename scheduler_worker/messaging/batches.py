@@ -18,8 +18,10 @@ def compatible(available: str, requested: Any) -> bool:
 
 def expects_reply(message) -> bool:
     """Whether a message is an RPC call, whose caller waits for a reply."""
-    # NOTE: AMQP drivers set msg_id on calls; the fake driver a reply queue.
-    return bool(getattr(message, 'msg_id', None) or
+    # NOTE: every incoming message has a msg_id (oslo.messaging makes one
+    # up for casts); only calls carry a reply queue, named reply_q by the
+    # AMQP drivers and _reply_q by the fake one.
+    return bool(getattr(message, 'reply_q', None) or
                 getattr(message, '_reply_q', None))
 
 

@@ -17,6 +17,7 @@ from oslo_messaging._drivers import amqp as rpc_amqp
 from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import base as driver_base
 from oslo_messaging._drivers import common as driver_common
+from oslo_utils import excutils
 from oslo_utils import timeutils
 
 LOG = logging.getLogger(__name__)
@@ -185,26 +186,63 @@ class CastListener(amqpdriver.AMQPListener):
         kombu_connection = self.conn.connection.connection
         deadline = time.monotonic() + (batch_timeout or 0)
         while len(self.incoming) < batch_size:
+            left = deadline - time.monotonic()
+            # NOTE: never a zero timeout: py-amqp then reads without
+            # blocking and spins on EAGAIN until a half-read frame is whole.
+            if left <= 0:
+                return
             try:
-                kombu_connection.drain_events(
-                    timeout=max(0, deadline - time.monotonic()))
+                kombu_connection.drain_events(timeout=left)
             except Exception:
                 return
 
 
-class StoppableListenerAdapter(driver_base.PollStyleListenerAdapter):
-    """Tells the server that stopping began, before buffered casts drain.
+class GatedListenerAdapter(driver_base.PollStyleListenerAdapter):
+    """Polls when a handler thread is free; says when stopping begins.
 
-    On stop, oslo.messaging hands over the casts already fetched from the
-    broker; with ``stopping`` set, the server returns them to the queue
-    instead of starting them.
+    oslo.messaging's adapter polls again as soon as it has handed a fetch
+    over: under load its fetches, formed while every handler is busy, are
+    as small as the trickle of acknowledgements that frees prefetch room,
+    and queue up in the executor. Waiting for ``free_handlers`` first, a
+    fetch is formed when a handler can take it: a full batch. The server
+    releases ``free_handlers`` when it is done with a fetch.
+
+    On stop, oslo.messaging hands over the casts already fetched; with
+    ``stopping`` set, the server returns them to the queue instead of
+    starting them.
     """
 
     def __init__(self, listener, batch_size: int,
-                 batch_timeout: float | None,
-                 stopping: threading.Event) -> None:
+                 batch_timeout: float | None, stopping: threading.Event,
+                 free_handlers: threading.Semaphore) -> None:
         super().__init__(listener, batch_size, batch_timeout)
         self._stopping = stopping
+        self._free_handlers = free_handlers
+
+    @excutils.forever_retry_uncaught_exceptions
+    def _runner(self):
+        while self._started:
+            # NOTE: wakes at least every MAX_WAIT, so that a stop is seen.
+            if not self._free_handlers.acquire(timeout=MAX_WAIT):
+                continue
+            self._hand_over(self._poll_style_listener.poll(
+                batch_size=self.batch_size,
+                batch_timeout=self.batch_timeout))
+        # NOTE: stopped: what was fetched is handed over (and requeued).
+        while True:
+            self._free_handlers.acquire()
+            incoming = self._poll_style_listener.poll(
+                batch_size=self.batch_size,
+                batch_timeout=self.batch_timeout)
+            self._hand_over(incoming)
+            if not incoming:
+                return
+
+    def _hand_over(self, incoming) -> None:
+        if incoming:
+            self.on_incoming_callback(incoming)
+        else:
+            self._free_handlers.release()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -215,6 +253,7 @@ def listen(transport: oslo_messaging.Transport,
            target: oslo_messaging.Target, batch_size: int,
            batch_timeout: float | None,
            stopping: threading.Event,
+           free_handlers: threading.Semaphore,
            progress: ConsumerProgress | None = None) -> driver_base.Listener:
     """Consume ``target`` like the driver's own listen(), acks deferred.
 
@@ -235,5 +274,5 @@ def listen(transport: oslo_messaging.Transport,
         exchange_name=exchange,
         topic='%s.%s' % (target.topic, target.server), callback=listener)
     conn.declare_fanout_consumer(target.topic, listener)
-    return StoppableListenerAdapter(listener, batch_size, batch_timeout,
-                                    stopping)
+    return GatedListenerAdapter(listener, batch_size, batch_timeout,
+                                stopping, free_handlers)

@@ -111,8 +111,13 @@ class RPCServer(rpc_server.RPCServer):
     def __init__(self, transport, target, dispatcher, report_poison,
                  max_message_bytes: int, batch_size: int = 1,
                  batch_timeout: float | None = None,
-                 batch_handlers: list | None = None) -> None:
+                 batch_handlers: list | None = None,
+                 concurrency: int = 1) -> None:
         super().__init__(transport, target, dispatcher)
+        # NOTE: the listener fetches only when a handler thread is free
+        # (see listener.GatedListenerAdapter); we release it per fetch.
+        self._free_handlers = threading.BoundedSemaphore(concurrency)
+        self._gated = False
         self._report_poison = report_poison
         self._batch_handlers = {h.method: h for h in batch_handlers or ()}
         self._max_message_bytes = max_message_bytes
@@ -127,11 +132,21 @@ class RPCServer(rpc_server.RPCServer):
     def _create_listener(self):
         # NOTE: once stopping starts, casts not yet started go back to the
         # queue; those being handled finish (wait() waits for them).
-        return listener.listen(self.transport, self._target,
-                               self._batch_size, self._batch_timeout,
-                               self._stopping, self.progress)
+        created = listener.listen(self.transport, self._target,
+                                  self._batch_size, self._batch_timeout,
+                                  self._stopping, self._free_handlers,
+                                  self.progress)
+        self._gated = isinstance(created, listener.GatedListenerAdapter)
+        return created
 
     def _process_incoming(self, incoming):
+        try:
+            self._process_fetch(incoming)
+        finally:
+            if self._gated:
+                self._free_handlers.release()
+
+    def _process_fetch(self, incoming):
         groups, singles = batches.group(incoming, self._batch_handlers,
                                         self._fits)
         for handler, messages in groups:
@@ -175,19 +190,20 @@ class RPCServer(rpc_server.RPCServer):
             except Exception:
                 # NOTE: the one-by-one path tells what is wrong with it.
                 outcomes[i] = self._handle(message)
-        if casts:
-            try:
-                results = handler([cast for _, cast in casts])
-            except exception.TemporaryFailure as exc:
-                LOG.warning('Requeueing %d casts: %s', len(casts), exc)
-                time.sleep(TEMPORARY_FAILURE_PAUSE)
-                return [o or 'requeue' for o in outcomes]
-            except Exception:
-                LOG.exception('A batch of %d casts failed; handling them '
-                              'one by one', len(casts))
-                for i, _ in casts:
-                    outcomes[i] = self._handle(messages[i])
-                return outcomes
+        if not casts:
+            return outcomes
+        try:
+            results = handler([cast for _, cast in casts])
+        except exception.TemporaryFailure as exc:
+            LOG.warning('Requeueing %d casts: %s', len(casts), exc)
+            time.sleep(TEMPORARY_FAILURE_PAUSE)
+            return [o or 'requeue' for o in outcomes]
+        except Exception:
+            LOG.exception('A batch of %d casts failed; handling them one '
+                          'by one', len(casts))
+            for i, _ in casts:
+                outcomes[i] = self._handle(messages[i])
+            return outcomes
         # NOTE: each cast stored, or refused and recorded: settled.
         for (i, _), result in zip(casts, results, strict=True):
             outcomes[i] = 'ack' if result is None else 'refused'
@@ -316,7 +332,8 @@ def get_rpc_server(transport: oslo_messaging.Transport, topic: str,
                    host: str, endpoints: list, report_poison,
                    max_message_bytes: int, batch_size: int = 1,
                    batch_timeout: float | None = None,
-                   batch_handlers: list | None = None) -> RPCServer:
+                   batch_handlers: list | None = None,
+                   concurrency: int = 1) -> RPCServer:
     """An RPC server on ``topic``, ``topic.host`` and the topic's fanout.
 
     oslo.messaging picks its threading executor: nothing is monkey-patched.
@@ -327,4 +344,4 @@ def get_rpc_server(transport: oslo_messaging.Transport, topic: str,
         oslo_messaging.DefaultRPCAccessPolicy)
     return RPCServer(transport, target, dispatcher, report_poison,
                      max_message_bytes, batch_size, batch_timeout,
-                     batch_handlers)
+                     batch_handlers, concurrency)

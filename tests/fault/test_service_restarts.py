@@ -74,7 +74,8 @@ def test_burst_of_5000_never_exhausts_postgresql_connections(deployment):
     for exhausted in ('too many clients', 'remaining connection slots',
                       'QueuePool limit'):
         assert exhausted not in log
-    # NOTE: 2 processes x (16 handlers + heartbeat + relay); the test's
-    # own connections (the sampler's, the drain check's) are not counted.
-    assert max(peak) <= 2 * 18
+    # NOTE: 2 processes x (handlers + heartbeat + relay); the test's own
+    # connections (the sampler's, the drain check's) are not counted.
+    concurrency = fixtures.make_conf().scheduler.concurrency
+    assert max(peak) <= 2 * (concurrency + 2)
     _assert_exactly_once(deployment, casts)

@@ -47,7 +47,8 @@ def test_bulk_messages_match_oslo_notifier_messages(rabbit_vhost, transport):
                for start in (0, 150, 300)]
     redacted = ctxt.redacted_copy().to_dict()
     for batch in batches:
-        bulk.publish(topic + '.info', [(redacted, m) for m in batch])
+        bulk.publish(topic + '.info',
+                     [publisher.wire_body(redacted, m, 2.0) for m in batch])
     received = _drain(rabbit_vhost.amqp_url, topic + '.info')
 
     assert [json.loads(json.loads(m.body)['oslo.message'])['message_id']

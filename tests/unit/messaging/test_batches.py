@@ -26,8 +26,8 @@ def _message(method='create_volume', version='3.0', **attrs):
 
 def test_casts_of_a_batchable_method_are_grouped_others_go_alone():
     handler = _Handler()
-    cast_a, cast_b = _message(), _message()
-    call = _message(msg_id='m1')
+    cast_a, cast_b = _message(msg_id='x', reply_q=None), _message()
+    call = _message(msg_id='m1', reply_q='reply_abc')
     other = _message(method='update_service_capabilities')
     future = _message(version='4.0')
     too_big = _message()
