@@ -10,15 +10,13 @@ scheduler_worker.rpcapi.SchedulerAPI, to [DEFAULT] transport_url and
 [scheduler] topic.
 """
 
-import sys
 
 from oslo_config import cfg
-from oslo_log import log
 
 from scheduler_worker import conf
 from scheduler_worker import context
 from scheduler_worker import rpcapi
-from scheduler_worker import version
+from scheduler_worker.cmd import common
 
 CONF = conf.CONF
 
@@ -80,8 +78,4 @@ command_opt = cfg.SubCommandOpt('command', title='Commands',
 
 
 def main() -> None:
-    CONF.register_cli_opt(command_opt)
-    CONF(sys.argv[1:], project='scheduler-worker',
-         version=version.version_info.version_string())
-    log.setup(CONF, 'scheduler-worker-cast')
-    sys.exit(CONF.command.func())
+    common.run_subcommand(command_opt, 'scheduler-worker-cast')

@@ -16,13 +16,12 @@
 import sys
 
 from oslo_config import cfg
-from oslo_log import log
 
 from scheduler_worker import conf
 from scheduler_worker import context
 from scheduler_worker import exception
 from scheduler_worker import objects
-from scheduler_worker import version
+from scheduler_worker.cmd import common
 from scheduler_worker.db import api as db
 from scheduler_worker.db import migration
 from scheduler_worker.scheduler import backends
@@ -239,8 +238,4 @@ category_opt = cfg.SubCommandOpt('category', title='Command categories',
 
 
 def main() -> None:
-    CONF.register_cli_opt(category_opt)
-    CONF(sys.argv[1:], project='scheduler-worker',
-         version=version.version_info.version_string())
-    log.setup(CONF, 'scheduler-worker-manage')
-    sys.exit(CONF.category.func())
+    common.run_subcommand(category_opt, 'scheduler-worker-manage')

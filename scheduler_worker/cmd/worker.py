@@ -2,18 +2,14 @@
 
 import sys
 
-from oslo_log import log
-
 from scheduler_worker import conf
 from scheduler_worker import metrics
 from scheduler_worker import systemd
-from scheduler_worker import version
+from scheduler_worker.cmd import common
 
 
 def main() -> None:
-    conf.CONF(sys.argv[1:], project='scheduler-worker',
-              version=version.version_info.version_string())
-    log.setup(conf.CONF, 'scheduler-worker')
+    common.setup('scheduler-worker')
     # NOTE: before the launcher runs: with NOTIFY_SOCKET in the
     # environment, its master would say READY=1 at once (see systemd.py).
     notifier = systemd.Notifier.from_environment()

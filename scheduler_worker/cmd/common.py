@@ -1,0 +1,25 @@
+"""What every console script does first: parse the configuration, log."""
+
+import sys
+from typing import NoReturn
+
+from oslo_config import cfg
+from oslo_log import log
+
+from scheduler_worker import conf
+from scheduler_worker import version
+
+
+def setup(program: str) -> cfg.ConfigOpts:
+    """Parse the command line and config files; set up logging."""
+    conf.CONF(sys.argv[1:], project='scheduler-worker',
+              version=version.version_info.version_string())
+    log.setup(conf.CONF, program)
+    return conf.CONF
+
+
+def run_subcommand(opt: cfg.SubCommandOpt, program: str) -> NoReturn:
+    """Run the function the chosen sub-command set; exit with its status."""
+    conf.CONF.register_cli_opt(opt)
+    setup(program)
+    sys.exit(getattr(conf.CONF, opt.dest).func())
