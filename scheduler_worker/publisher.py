@@ -7,11 +7,12 @@ needs all its notifications confirmed, not each one before the next: each
 body is built once, exactly as oslo.messaging's AMQP driver builds it
 (unique id, packed context, envelope), and stored in the outbox; a batch
 publishes the first through the driver (which declares the exchange and
-the topic's queue, and reconnects if need be), then the rest on the same
-channel without waiting, and waits once for the broker to confirm them
+the topic's queue, and reconnects if need be), then the rest on a channel
+of its own without waiting, and waits once for the broker to confirm them
 all.
 """
 
+import contextlib
 import logging
 from typing import Any
 
@@ -101,28 +102,44 @@ class Publisher:
 
 def _publish_confirmed(rabbit, publish_first, exchange: str,
                        routing_key: str, bodies: list[str]) -> None:
-    """Publish bodies on one channel; return once all are confirmed."""
-    # NOTE: a fresh channel: its confirm tags start at 1, with our first
-    # message. publish_first goes through the driver, which declares the
-    # exchange and the topic's queue (as it does for every notification),
-    # selects confirm mode and waits for that first confirm; if it has to
-    # reconnect, its new channel starts at 1 as well.
+    """Publish bodies; return once the broker confirmed them all."""
+    # NOTE: the first goes through the driver, which declares the exchange
+    # and the topic's queue (as it does for every notification), reconnects
+    # if it has to, and waits for that first confirm.
     rabbit.reset()
     publish_first(jsonutils.loads(bodies[0]))
-    channel = rabbit.channel
-    confirms = _Confirms()
-    channel.events['basic_ack'].add(confirms.on_ack)
-    channel.events['basic_nack'].add(confirms.on_nack)
-    try:
-        for body in bodies[1:]:
-            channel._basic_publish(amqp.Message(body, **_PROPERTIES),
-                                   exchange=exchange, routing_key=routing_key)
-        while confirms.up_to < len(bodies) and not confirms.nacked:
-            channel.wait([spec.Basic.Ack, spec.Basic.Nack],
-                         timeout=CONFIRM_TIMEOUT)
-    finally:
-        channel.events['basic_ack'].discard(confirms.on_ack)
-        channel.events['basic_nack'].discard(confirms.on_nack)
+    if len(bodies) == 1:
+        return
+    # NOTE: the rest on a channel of their own: confirm tags count the
+    # messages published on a channel since confirm.select, and the
+    # driver's channel has published an unknown number before (a tag seen
+    # on it says nothing about our messages). Our channel's tags are 1..n.
+    # The driver's heartbeat thread drains this socket too, under the
+    # connection lock: reading it at the same time, each thread gets parts
+    # of the other's frames (UnexpectedFrame), or the confirms the other
+    # read, and waits while the broker drops the connection for missed
+    # heartbeats. The lock is held for one batch, well within the heartbeat
+    # timeout.
+    rest = bodies[1:]
+    with rabbit._connection_lock:
+        channel = rabbit.connection.channel()
+        try:
+            channel.confirm_select()
+            confirms = _Confirms()
+            channel.events['basic_ack'].add(confirms.on_ack)
+            channel.events['basic_nack'].add(confirms.on_nack)
+            for body in rest:
+                channel._basic_publish(amqp.Message(body, **_PROPERTIES),
+                                       exchange=exchange,
+                                       routing_key=routing_key)
+            while confirms.up_to < len(rest) and not confirms.nacked:
+                channel.wait([spec.Basic.Ack, spec.Basic.Nack],
+                             timeout=CONFIRM_TIMEOUT)
+        finally:
+            # NOTE: on a broken connection, closing fails too; the error
+            # that broke it is the one to raise.
+            with contextlib.suppress(Exception):
+                channel.close()
     if confirms.nacked:
         raise NotConfirmed('the broker refused a notification')
 
@@ -131,7 +148,7 @@ class _Confirms:
     """The highest delivery tag the broker confirmed on a channel."""
 
     def __init__(self) -> None:
-        self.up_to = 1
+        self.up_to = 0
         self.nacked = False
 
     def on_ack(self, delivery_tag: int, multiple: bool) -> None:

@@ -68,3 +68,66 @@ def test_bulk_messages_match_oslo_notifier_messages(rabbit_vhost, transport):
     unique_ids = {json.loads(json.loads(m.body)['oslo.message'])['_unique_id']
                   for m in received}
     assert len(unique_ids) == 450
+
+
+def _queue_depth(amqp_url, queue):
+    with kombu.Connection(amqp_url) as conn:
+        return conn.default_channel.queue_declare(
+            queue, passive=True).message_count
+
+
+def test_publish_returns_once_every_message_is_confirmed(rabbit_vhost):
+    # NOTE: the driver's heartbeat thread drains a sending connection's
+    # socket under its lock every heartbeat_timeout_threshold /
+    # heartbeat_rate / 2 seconds (here 10 ms). Waiting for confirms beside
+    # it, frames split between the two threads and the broker drops the
+    # connection for missed heartbeats; and confirms counted on the
+    # driver's channel, whose tags did not start with ours, end the wait
+    # early. Each publish returns with all its messages in the queue.
+    conf = fixtures.make_conf(
+        transport_url=rabbit_vhost.transport_url,
+        oslo_messaging_rabbit__heartbeat_timeout_threshold=2,
+        oslo_messaging_rabbit__heartbeat_rate=100)
+    transport = oslo_messaging.get_notification_transport(conf)
+    topic = fixtures.unique_name('sw-pub') + '.info'
+    bulk = publisher.Publisher(transport, version=2.0)
+    redacted = context.RequestContext('u', 'p').to_dict()
+    depths = []
+    try:
+        for start in range(0, 200 * 16, 16):
+            bulk.publish(topic, [publisher.wire_body(redacted, _message(i),
+                                                     2.0)
+                                 for i in range(start, start + 16)])
+            if start % 800 == 0:
+                depths.append(_queue_depth(rabbit_vhost.amqp_url, topic))
+    finally:
+        transport.cleanup()
+    assert depths == [16, 816, 1616, 2416]
+    assert len(_drain(rabbit_vhost.amqp_url, topic)) == 3200
+
+
+def test_publish_raises_when_the_broker_refuses_part_of_a_batch(
+        rabbit_vhost, transport):
+    topic = fixtures.unique_name('sw-pub') + '.info'
+    bulk = publisher.Publisher(transport, version=2.0)
+    redacted = context.RequestContext('u', 'p').to_dict()
+
+    def bodies(start):
+        return [publisher.wire_body(redacted, _message(i), 2.0)
+                for i in range(start, start + 16)]
+    # NOTE: the first batch declares the exchange and the topic's queue,
+    # and moves the driver's channel past tag 16: a count that assumes the
+    # batch's tags start at 1 takes the first confirm of the next batch
+    # for the last.
+    bulk.publish(topic, bodies(0))
+    with kombu.Connection(rabbit_vhost.amqp_url) as conn:
+        limited = kombu.Queue(
+            topic + '.limited',
+            kombu.Exchange('openstack', 'topic', passive=True),
+            routing_key=topic, durable=True,
+            queue_arguments={'x-max-length': 8,
+                             'x-overflow': 'reject-publish'})
+        limited(conn.default_channel).declare()
+
+    with pytest.raises(publisher.NotConfirmed):
+        bulk.publish(topic, bodies(16))
