@@ -77,10 +77,11 @@ class WorkerService(service.Service):
         self.conf.set_default('max_pool_size', concurrency + 2,
                               group='database')
         self.conf.set_default('max_overflow', 0, group='database')
-        # NOTE: enough for every handler thread to take a full batch.
+        # NOTE: enough for every handler thread to take a full batch, and
+        # one more read ahead.
         self.conf.set_default(
             'rabbit_qos_prefetch_count',
-            concurrency * self.conf.scheduler.batch_size,
+            (concurrency + 1) * self.conf.scheduler.batch_size,
             group='oslo_messaging_rabbit')
 
     def _transports(self) -> tuple:

@@ -29,7 +29,8 @@ scheduler_opts = [
              'processes ([DEFAULT] workers) instead. Unless set '
              'explicitly, RabbitMQ prefetch '
              '([oslo_messaging_rabbit] rabbit_qos_prefetch_count) is this '
-             'many batches (concurrency * batch_size casts) and the '
+             'many batches plus one read ahead ((concurrency + 1) * '
+             'batch_size casts) and the '
              'database pool ([database] max_pool_size) this plus 2 '
              'connections, with no overflow: size workers * (concurrency + '
              '2) below the database\'s connection limit.'),

@@ -26,6 +26,10 @@ LOG = logging.getLogger(__name__)
 # acknowledgement waits to be sent once its cast is settled.
 MAX_WAIT = 0.05
 
+# NOTE: the longest a read ahead (see CastListener.read_ahead) blocks: the
+# longest a handler that frees meanwhile waits for its batch.
+READ_AHEAD_WAIT = 0.005
+
 
 class IncomingMessage(amqpdriver.NotificationAMQPIncomingMessage):
     """A cast that is acknowledged, requeued or rejected explicitly.
@@ -169,6 +173,25 @@ class CastListener(amqpdriver.AMQPListener):
         self._shutoff.set()
         return []
 
+    def read_ahead(self, limit: int, timeout: float) -> None:
+        """Fetch the next batch while every handler is busy.
+
+        Sends the acknowledgements that are due, then reads what arrives
+        within ``timeout`` into the buffer, up to ``limit`` casts. Parsing
+        frames needs the interpreter lock, which the busy handlers hold
+        most of the time: a fetch formed only once a handler is free gets
+        what it can parse within the batch window, a dozen casts, where a
+        fetch read ahead is a full batch when the handler frees.
+        """
+        self._message_operations_handler.process()
+        if not self.incoming:
+            try:
+                self.conn.consume(timeout=timeout)
+            except driver_common.Timeout:
+                pass
+        elif len(self.incoming) < limit:
+            self._read_ready(limit, timeout)
+
     def _take(self, batch_size: int) -> list:
         taken = self.incoming[:batch_size]
         del self.incoming[:batch_size]
@@ -203,9 +226,10 @@ class GatedListenerAdapter(driver_base.PollStyleListenerAdapter):
     oslo.messaging's adapter polls again as soon as it has handed a fetch
     over: under load its fetches, formed while every handler is busy, are
     as small as the trickle of acknowledgements that frees prefetch room,
-    and queue up in the executor. Waiting for ``free_handlers`` first, a
-    fetch is formed when a handler can take it: a full batch. The server
-    releases ``free_handlers`` when it is done with a fetch.
+    and queue up in the executor. Here a fetch is handed over when a
+    handler can take it (``free_handlers``, which the server releases when
+    it is done with a fetch), and while none can, the next one is read
+    ahead: a full batch, ready when a handler frees.
 
     On stop, oslo.messaging hands over the casts already fetched; with
     ``stopping`` set, the server returns them to the queue instead of
@@ -221,11 +245,19 @@ class GatedListenerAdapter(driver_base.PollStyleListenerAdapter):
 
     @excutils.forever_retry_uncaught_exceptions
     def _runner(self):
+        listener = self._poll_style_listener
         while self._started:
-            # NOTE: wakes at least every MAX_WAIT, so that a stop is seen.
-            if not self._free_handlers.acquire(timeout=MAX_WAIT):
-                continue
-            self._hand_over(self._poll_style_listener.poll(
+            if not self._free_handlers.acquire(blocking=False):
+                # NOTE: every handler is busy: read their next batch
+                # meanwhile, a short read at a time, so that a handler that
+                # frees waits little for its batch.
+                if len(listener.incoming) < self.batch_size:
+                    listener.read_ahead(self.batch_size, READ_AHEAD_WAIT)
+                    continue
+                # NOTE: wakes at least every MAX_WAIT, so a stop is seen.
+                if not self._free_handlers.acquire(timeout=MAX_WAIT):
+                    continue
+            self._hand_over(listener.poll(
                 batch_size=self.batch_size,
                 batch_timeout=self.batch_timeout))
         # NOTE: stopped: what was fetched is handed over (and requeued).
