@@ -5,6 +5,7 @@ machine, and fail instead when CI is set: CI must never pass by skipping.
 """
 
 import configparser
+import contextlib
 import copy
 import datetime
 import json
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 
 import kombu
@@ -26,15 +28,19 @@ import oslo_messaging
 from oslo_messaging import conffixture
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
+from prometheus_client import parser
 import pytest
 import sqlalchemy as sa
 
 from scheduler_worker import conf as sw_conf
 from scheduler_worker import context as sw_context
+from scheduler_worker import notifications
+from scheduler_worker import volumes
 from scheduler_worker.db import migration
 from scheduler_worker.db.sqlalchemy import api as sqla_api
 from scheduler_worker.scheduler import backends
 from scheduler_worker.scheduler import capabilities as sw_capabilities
+from scheduler_worker.scheduler import driver
 from scheduler_worker.scheduler import pool_state
 
 # NOTE: real captures from Cinder 29 (see wire/README.md), copied from
@@ -175,6 +181,43 @@ class RabbitVhost:
 
     def delete(self) -> None:
         _rabbitmqctl('delete_vhost', self.name)
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on (at the time of asking)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def scrape_metrics(port: int) -> dict:
+    """{(sample name, labels as a sorted tuple): value} of /metrics."""
+    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port,
+                                timeout=10) as response:
+        text = response.read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in parser.text_string_to_metric_families(text)
+            for sample in family.samples}
+
+
+@contextlib.contextmanager
+def volume_creator(pool: str, total_gb: int, max_size: int):
+    """(VolumeCreator, NotificationCapture) on fake://, with one pool.
+
+    The database is whatever the test's database fixture set up.
+    """
+    conf = make_conf(transport_url='fake:/')
+    transport = oslo_messaging.get_notification_transport(conf)
+    capture = NotificationCapture(transport)
+    outbox = notifications.Outbox(conf, transport, 'unit')
+    static_backend(pool, total_gb=total_gb, conf=conf)
+    try:
+        yield (volumes.VolumeCreator(outbox, max_size=max_size,
+                                     scheduler=driver.FilterScheduler(conf)),
+               capture)
+    finally:
+        capture.stop()
+        transport.cleanup()
 
 
 def queue_depth(amqp_url: str, queue: str) -> int:

@@ -2,31 +2,11 @@
 
 import collections
 import re
-import socket
-import urllib.request
 import uuid
-
-from prometheus_client import parser
 
 from tests import fixtures
 
 PREFIX = 'scheduler_worker_'
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def _scrape(port: int) -> dict:
-    """{(sample name, labels as a sorted tuple): value}."""
-    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port,
-                                timeout=10) as response:
-        text = response.read().decode()
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in parser.text_string_to_metric_families(text)
-            for sample in family.samples}
 
 
 def _value(samples: dict, name: str, **labels) -> float:
@@ -47,7 +27,7 @@ def _bad_context_cast() -> str:
 
 def test_metrics_of_both_workers_change_as_casts_are_handled(deployment):
     deployed = deployment()
-    port = _free_port()
+    port = fixtures.free_port()
     config = deployed.config(
         workers=2, metrics__enabled=True, metrics__port=port,
         metrics__sample_interval=1,
@@ -60,7 +40,7 @@ def test_metrics_of_both_workers_change_as_casts_are_handled(deployment):
     worker = deployed.worker(config)
     worker.wait_consuming(count=2)
 
-    before = _scrape(port)
+    before = fixtures.scrape_metrics(port)
     assert _value(before, 'casts_received_total',
                   method='create_volume') == 0
     assert _value(before, 'casts_in_flight') == 0
@@ -81,7 +61,7 @@ def test_metrics_of_both_workers_change_as_casts_are_handled(deployment):
     assert pending == 45
 
     def settled():
-        after = _scrape(port)
+        after = fixtures.scrape_metrics(port)
         return after if (
             _value(after, 'casts_received_total', method='unknown') == 1 and
             _value(after, 'notifications_pending') == pending) else None

@@ -70,12 +70,6 @@ def test_bulk_messages_match_oslo_notifier_messages(rabbit_vhost, transport):
     assert len(unique_ids) == 450
 
 
-def _queue_depth(amqp_url, queue):
-    with kombu.Connection(amqp_url) as conn:
-        return conn.default_channel.queue_declare(
-            queue, passive=True).message_count
-
-
 def test_publish_returns_once_every_message_is_confirmed(rabbit_vhost):
     # NOTE: the driver's heartbeat thread drains a sending connection's
     # socket under its lock every heartbeat_timeout_threshold /
@@ -99,7 +93,8 @@ def test_publish_returns_once_every_message_is_confirmed(rabbit_vhost):
                                                      2.0)
                                  for i in range(start, start + 16)])
             if start % 800 == 0:
-                depths.append(_queue_depth(rabbit_vhost.amqp_url, topic))
+                depths.append(
+                    fixtures.queue_depth(rabbit_vhost.amqp_url, topic))
     finally:
         transport.cleanup()
     assert depths == [16, 816, 1616, 2416]

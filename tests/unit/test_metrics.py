@@ -1,12 +1,9 @@
 """Metrics: worker processes record, the master's endpoint sums them."""
 
 import os
-import socket
 import subprocess
 import sys
-import urllib.request
 
-from prometheus_client import parser
 import pytest
 
 from scheduler_worker import metrics
@@ -23,15 +20,9 @@ metrics.sample(pool_checked_out=3, notifications_pending=int(sys.argv[2]))
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def exporter():
-    port = _free_port()
+    port = fixtures.free_port()
     conf = fixtures.make_conf(metrics__bind_host='127.0.0.1',
                               metrics__port=port)
     exporter = metrics.Exporter(conf)
@@ -46,19 +37,10 @@ def _worker(outcomes: str, pending: int) -> None:
                    check=True, env=dict(os.environ), timeout=60)
 
 
-def _scrape(port: int) -> dict:
-    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port,
-                                timeout=10) as response:
-        text = response.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in parser.text_string_to_metric_families(text)
-            for s in family.samples}
-
-
 def test_endpoint_sums_the_processes_and_forgets_dead_ones_gauges(exporter):
     _worker('ack,ack,refused', pending=7)
     _worker('ack,requeue', pending=5)
-    samples = _scrape(exporter.port)
+    samples = fixtures.scrape_metrics(exporter.port)
     method = (('method', 'create_volume'),)
 
     def value(name, labels=method):

@@ -2,30 +2,20 @@
 
 import uuid
 
-import oslo_messaging
 import pytest
 
 from scheduler_worker import context
 from scheduler_worker import exception
 from scheduler_worker import notifications
 from scheduler_worker import volume_batches
-from scheduler_worker import volumes
-from scheduler_worker.scheduler import driver
 from tests import fixtures
 
 
 @pytest.fixture
 def batches(sqlite_db):
-    conf = fixtures.make_conf(transport_url='fake:/')
-    transport = oslo_messaging.get_notification_transport(conf)
-    capture = fixtures.NotificationCapture(transport)
-    outbox = notifications.Outbox(conf, transport, 'unit')
-    fixtures.static_backend('unit@lvm#a', total_gb=10, conf=conf)
-    creator = volumes.VolumeCreator(outbox, max_size=100,
-                                    scheduler=driver.FilterScheduler(conf))
-    yield volume_batches.BatchCreator(creator), capture, sqlite_db
-    capture.stop()
-    transport.cleanup()
+    with fixtures.volume_creator('unit@lvm#a', total_gb=10,
+                                 max_size=100) as (creator, capture):
+        yield volume_batches.BatchCreator(creator), capture, sqlite_db
 
 
 def _cast(size, **fields):

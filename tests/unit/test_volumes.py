@@ -1,6 +1,5 @@
 """VolumeCreator against a real SQLite database and a real fake:// notifier."""
 
-import oslo_messaging
 import pytest
 
 from scheduler_worker import context
@@ -14,16 +13,9 @@ from tests import fixtures
 
 @pytest.fixture
 def creator(sqlite_db):
-    conf = fixtures.make_conf(transport_url='fake:/')
-    transport = oslo_messaging.get_notification_transport(conf)
-    capture = fixtures.NotificationCapture(transport)
-    outbox = notifications.Outbox(conf, transport, 'unit')
-    fixtures.static_backend('unit@lvm#pool', total_gb=12, conf=conf)
-    yield (volumes.VolumeCreator(outbox, max_size=10,
-                                 scheduler=driver.FilterScheduler(conf)),
-           capture, sqlite_db)
-    capture.stop()
-    transport.cleanup()
+    with fixtures.volume_creator('unit@lvm#pool', total_gb=12,
+                                 max_size=10) as (volume_creator, capture):
+        yield volume_creator, capture, sqlite_db
 
 
 def _ctx(message_id=None):

@@ -1,23 +1,16 @@
-import socket
-
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import engines
 import pytest
 
 from scheduler_worker.db.sqlalchemy import api  # noqa: F401 (filters)
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+from tests import fixtures
 
 
 @pytest.mark.parametrize('url', [
     'postgresql+psycopg2://postgres@127.0.0.1:%d/x',
     'mysql+pymysql://root@127.0.0.1:%d/x'])
 def test_refused_connection_is_a_retriable_connection_error(url):
-    engine = engines.create_engine(url % _closed_port(), max_retries=0)
+    engine = engines.create_engine(url % fixtures.free_port(), max_retries=0)
     with pytest.raises(db_exc.DBConnectionError):
         with engine.connect():
             pass
