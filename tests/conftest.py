@@ -7,10 +7,14 @@ import scheduler_worker.cmd  # noqa: F401,I001
 import pytest
 
 from scheduler_worker import conf as sw_conf
+from scheduler_worker.cmd import common
 from tests import fixtures
 
 
 def pytest_configure(config):
+    # NOTE: the options and library defaults the console scripts give the
+    # worker; importing our code sets none of them.
+    common.register_options(sw_conf.CONF)
     # NOTE: the DB API facade and enginefacade read the global CONF; give
     # them a database that exists until a test patches in its own.
     sw_conf.CONF([], project='scheduler-worker', default_config_files=[],
