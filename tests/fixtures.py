@@ -276,6 +276,7 @@ def set_vhost_access(vhost: str, allowed: bool) -> None:
 def restart_rabbitmq(down_for: float = 2.0) -> None:
     """Stop and start the RabbitMQ application, as an operator would."""
     _rabbitmqctl('stop_app')
+    # NOTE: the scenario: an outage that lasts, with the workers retrying.
     time.sleep(down_for)
     _rabbitmqctl('start_app')
     _rabbitmqctl('await_startup')

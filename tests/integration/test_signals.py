@@ -62,6 +62,7 @@ class Publisher:
             [body] = fixtures.plain_casts(1, 'hup-%05d' % self.published)
             yield body
             self.published += 1
+            # NOTE: the scenario: a steady trickle across the reloads.
             time.sleep(0.01)
 
     def stop(self) -> int:
