@@ -574,6 +574,12 @@ class Terminal:
                     timeout, self.output()[-4000:]))
             time.sleep(0.05)
 
+    def __enter__(self) -> 'Terminal':
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.kill()
+
     def kill(self) -> None:
         """SIGKILL what is left of every process tree seen, then reap."""
         self.process_tree()

@@ -118,16 +118,28 @@ def _waiting_on_a_lock(deployed) -> bool:
         "AND relation = 'volumes'::regclass")[0][0] > 0
 
 
+def _consuming(terminal, processes: int) -> set:
+    """The process tree, once both workers consume."""
+    terminal.wait_for(' consuming topic ', count=2)
+    tree = terminal.process_tree()
+    assert len(tree) == processes, tree
+    return tree
+
+
+def _exited_as_on_sigterm(terminal, tree) -> None:
+    assert terminal.wait() == 0, terminal.output()[-4000:]
+    assert fixtures.still_running(tree) == set()
+    assert GRACEFUL in terminal.output()
+    assert 'instantaneous' not in terminal.output()
+
+
 def test_ctrl_c_in_a_terminal_finishes_the_cast_in_flight_and_exits_0(
         deployment):
     deployed = deployment()
-    terminal = fixtures.Terminal([
-        fixtures.console_script('scheduler-worker'), '--config-file',
-        deployed.config(workers=2)])
-    try:
-        terminal.wait_for(' consuming topic ', count=2)
-        tree = terminal.process_tree()
-        assert len(tree) == 3, 'a master and two workers'
+    with fixtures.Terminal([fixtures.console_script('scheduler-worker'),
+                            '--config-file',
+                            deployed.config(workers=2)]) as terminal:
+        tree = _consuming(terminal, 3)  # the master and two workers
         with deployed.engine.connect() as locker:
             # NOTE: the cast's transaction waits on this lock: in flight,
             # delivered and not acknowledged, until the lock goes.
@@ -141,12 +153,7 @@ def test_ctrl_c_in_a_terminal_finishes_the_cast_in_flight_and_exits_0(
             assert terminal.returncode is None and \
                 fixtures.still_running(tree) == tree
             locker.rollback()
-        assert terminal.wait() == 0, terminal.output()[-4000:]
-        assert fixtures.still_running(tree) == set()
-    finally:
-        terminal.kill()
-    assert GRACEFUL in terminal.output()
-    assert 'instantaneous' not in terminal.output()
+        _exited_as_on_sigterm(terminal, tree)
     assert deployed.volume_count() == 1
     assert deployed.queue_depth() == 0, 'the cast was not acknowledged'
 
@@ -160,18 +167,11 @@ def test_make_run_returns_to_the_prompt_on_ctrl_c(tmp_path, rabbit_vhost):
         'scheduler': {'topic': fixtures.unique_name('sw-make-run')}})
     venv = os.path.dirname(fixtures.BIN_DIR)
     # NOTE: -o: the venv is the one running these tests; never reinstall.
-    terminal = fixtures.Terminal([
-        '/usr/bin/env', 'make', '--no-print-directory', 'VENV=' + venv,
-        'STATE=%s' % state, '-o', os.path.join(venv, 'bin',
-                                               'scheduler-worker'), 'run'],
-        cwd=ROOT)
-    try:
-        terminal.wait_for(' consuming topic ', count=2)
-        tree = terminal.process_tree()
-        assert len(tree) == 4, 'make, the master and two workers'
+    with fixtures.Terminal([
+            '/usr/bin/env', 'make', '--no-print-directory', 'VENV=' + venv,
+            'STATE=%s' % state, '-o', os.path.join(
+                venv, 'bin', 'scheduler-worker'), 'run'],
+            cwd=ROOT) as terminal:
+        tree = _consuming(terminal, 4)  # make, the master, two workers
         terminal.interrupt()
-        assert terminal.wait() == 0, terminal.output()[-4000:]
-        assert fixtures.still_running(tree) == set()
-    finally:
-        terminal.kill()
-    assert GRACEFUL in terminal.output()
+        _exited_as_on_sigterm(terminal, tree)
