@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STATE ?= $(CURDIR)/.state
 RUN_CONF := $(STATE)/scheduler-worker.conf
 
-.PHONY: run test venv lint sample bench clean
+.PHONY: run test test-fast venv lint sample bench clean
 
 $(BIN)/scheduler-worker: setup.cfg requirements.txt test-requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ run: venv $(RUN_CONF)
 # The whole suite: unit, functional, integration (real services), fault.
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The loop while editing: what needs no RabbitMQ, database server or
+# process kills (unit, functional, deploy), in a minute or two.
+test-fast: venv
+	$(BIN)/pytest -m 'not integration and not fault and not interop' \
+	    $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check scheduler_worker tests benchmarks

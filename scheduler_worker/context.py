@@ -1,11 +1,10 @@
-"""RequestContext: who asked, and the database transaction working for them."""
+"""RequestContext: who asked; the DB layer adds their transaction."""
 
 import copy
 import datetime
 from typing import Any
 
 from oslo_context import context
-from oslo_db.sqlalchemy import enginefacade
 from oslo_utils import timeutils
 
 # NOTE: keys Cinder's RequestContext.to_dict() sends beyond oslo.context's.
@@ -15,7 +14,6 @@ _CINDER_KEYS = ('read_deleted', 'remote_address', 'timestamp', 'quota_class',
                 'message_resource_type', 'message_action')
 
 
-@enginefacade.transaction_context_provider
 class RequestContext(context.RequestContext):
     """Security context and request information, as Cinder sends it.
 

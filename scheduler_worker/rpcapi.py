@@ -1,4 +1,9 @@
-"""Client side of the scheduler RPC API, for API services that cast."""
+"""Client side of the scheduler RPC API, for API services that cast.
+
+An API service imports this into its own process: it loads no database
+code and changes no option or library default of that process, beyond
+registering the [scheduler] group it reads the topic from.
+"""
 
 from typing import Any
 
@@ -6,8 +11,8 @@ from oslo_config import cfg
 import oslo_messaging
 from oslo_utils import uuidutils
 
-from scheduler_worker import conf as sw_conf
 from scheduler_worker import rpc
+from scheduler_worker.conf import scheduler as scheduler_conf
 
 
 class SchedulerAPI:
@@ -22,7 +27,8 @@ class SchedulerAPI:
 
     def __init__(self, conf: cfg.ConfigOpts | None = None,
                  transport: oslo_messaging.Transport | None = None) -> None:
-        conf = conf or sw_conf.CONF
+        conf = conf or cfg.CONF
+        scheduler_conf.register_opts(conf)
         self._transport = transport or rpc.get_rpc_transport(conf)
         self.client = rpc.get_client(self._transport, conf.scheduler.topic,
                                      version_cap=self.RPC_API_VERSION)

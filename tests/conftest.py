@@ -4,13 +4,34 @@
 # threading backend exactly as the console scripts do.
 import scheduler_worker.cmd  # noqa: F401,I001
 
+import pathlib
+
 import pytest
 
 from scheduler_worker import conf as sw_conf
+from scheduler_worker.cmd import common
 from tests import fixtures
+
+TESTS = pathlib.Path(__file__).parent
+# NOTE: the tree a test lives in says what it needs, so its marker comes
+# from there: unit/ and functional/ need nothing running, deploy/ only
+# host tools (systemd-analyze, shellcheck) and seconds. interop/ (real
+# Cinder services) is still to come.
+TREE_MARKERS = {'integration': 'integration', 'fault': 'fault',
+                'interop': 'interop'}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tree = item.path.relative_to(TESTS).parts[0]
+        if tree in TREE_MARKERS:
+            item.add_marker(TREE_MARKERS[tree])
 
 
 def pytest_configure(config):
+    # NOTE: the options and library defaults the console scripts give the
+    # worker; importing our code sets none of them.
+    common.register_options(sw_conf.CONF)
     # NOTE: the DB API facade and enginefacade read the global CONF; give
     # them a database that exists until a test patches in its own.
     sw_conf.CONF([], project='scheduler-worker', default_config_files=[],

@@ -10,6 +10,7 @@ import copy
 import datetime
 import json
 import os
+import pty
 import shutil
 import signal
 import socket
@@ -275,6 +276,7 @@ def set_vhost_access(vhost: str, allowed: bool) -> None:
 def restart_rabbitmq(down_for: float = 2.0) -> None:
     """Stop and start the RabbitMQ application, as an operator would."""
     _rabbitmqctl('stop_app')
+    # NOTE: the scenario: an outage that lasts, with the workers retrying.
     time.sleep(down_for)
     _rabbitmqctl('start_app')
     _rabbitmqctl('await_startup')
@@ -497,6 +499,134 @@ class WorkerProcess:
             except ProcessLookupError:
                 pass
             self.process.wait(30)
+
+
+class Terminal:
+    """A command in a new pseudo-terminal, as a shell runs a job.
+
+    The command leads the terminal's session and foreground process
+    group, so the terminal's interrupt character reaches it as Ctrl-C
+    typed by a user would.
+    """
+
+    def __init__(self, argv: list[str], cwd: str | None = None) -> None:
+        self.pid, self._fd = pty.fork()
+        if self.pid == 0:  # the child: nothing but exec
+            try:
+                os.chdir(cwd or os.getcwd())
+                os.execv(argv[0], argv)
+            finally:
+                os._exit(127)
+        self.returncode = None
+        self._seen = set()
+        self._output = bytearray()
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self._fd, 65536)
+            except OSError:  # EIO: every process let go of the terminal
+                data = b''
+            with self._changed:
+                self._output += data
+                self._changed.notify_all()
+            if not data:
+                return
+
+    def output(self) -> str:
+        with self._changed:
+            return self._output.decode(errors='replace')
+
+    def wait_for(self, text: str, count: int = 1,
+                 timeout: float = 60) -> None:
+        with self._changed:
+            if not self._changed.wait_for(
+                    lambda: self._output.decode(errors='replace').count(
+                        text) >= count, timeout):
+                raise AssertionError('%d x %r not in the terminal within '
+                                     '%ss:\n%s' % (count, text, timeout,
+                                                    self.output()[-4000:]))
+
+    def interrupt(self) -> None:
+        """Type Ctrl-C: the terminal sends SIGINT to its foreground group."""
+        os.write(self._fd, b'\x03')
+
+    def process_tree(self) -> set[tuple[int, str]]:
+        """The command and its descendants, as (pid, start time) pairs."""
+        tree = process_tree(self.pid) if self.returncode is None else set()
+        self._seen |= tree
+        return tree
+
+    def wait(self, timeout: float = 90) -> int:
+        """The command's exit status; AssertionError if it still runs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self._reader.join(10)
+                self.returncode = os.waitstatus_to_exitcode(status)
+                return self.returncode
+            if time.monotonic() > deadline:
+                raise AssertionError('still running after %ss:\n%s' % (
+                    timeout, self.output()[-4000:]))
+            time.sleep(0.05)
+
+    def __enter__(self) -> 'Terminal':
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL what is left of every process tree seen, then reap."""
+        self.process_tree()
+        for pid, _ in still_running(self._seen):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            # NOTE: after the command name, which may hold spaces.
+            return f.read().rpartition(')')[2].split()
+    except OSError:
+        return None
+
+
+def process_tree(root: int) -> set[tuple[int, str]]:
+    """``root`` and its live descendants, as (pid, start time) pairs.
+
+    The start time tells a process from a later one given the same pid.
+    """
+    stats = {int(name): _stat(int(name)) for name in os.listdir('/proc')
+             if name.isdigit()}
+    children = {}
+    for pid, fields in stats.items():
+        if fields and fields[0] != 'Z':
+            children.setdefault(int(fields[1]), []).append(pid)
+    tree, todo = set(), [root] if stats.get(root) else []
+    while todo:
+        pid = todo.pop()
+        tree.add((pid, stats[pid][19]))
+        todo += children.get(pid, [])
+    return tree
+
+
+def still_running(tree: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Those of ``tree`` that still run (zombies are done)."""
+    return {(pid, start) for pid, start in tree
+            if (fields := _stat(pid)) and fields[19] == start and
+            fields[0] != 'Z'}
 
 
 # systemd's end of the notify protocol

@@ -1,4 +1,4 @@
-"""What every console script does first: parse the configuration, log."""
+"""What every console script does first: options, configuration, logging."""
 
 import sys
 from typing import NoReturn
@@ -8,10 +8,23 @@ from oslo_log import log
 
 from scheduler_worker import conf
 from scheduler_worker import version
+from scheduler_worker.conf import libraries
+
+
+def register_options(config: cfg.ConfigOpts) -> None:
+    """Our options and the libraries', with the defaults we document.
+
+    Before the configuration is parsed: the libraries' defaults are
+    process-wide, which only a console script may decide.
+    """
+    libraries.set_defaults()
+    conf.register_opts(config)
+    libraries.register_opts(config)
 
 
 def setup(program: str) -> cfg.ConfigOpts:
     """Parse the command line and config files; set up logging."""
+    register_options(conf.CONF)
     conf.CONF(sys.argv[1:], project='scheduler-worker',
               version=version.version_info.version_string())
     log.setup(conf.CONF, program)

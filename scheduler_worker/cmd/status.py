@@ -16,6 +16,7 @@ from oslo_messaging._drivers import common as driver_common
 from oslo_upgradecheck import upgradecheck
 
 from scheduler_worker import conf
+from scheduler_worker.cmd import common
 
 CONF = conf.CONF
 Code = upgradecheck.Code
@@ -85,5 +86,7 @@ class Checks(upgradecheck.UpgradeCommands):
 
 
 def main() -> None:
+    # NOTE: upgradecheck.main parses the configuration itself.
+    common.register_options(CONF)
     sys.exit(upgradecheck.main(CONF, project='scheduler-worker',
                                upgrade_command=Checks()))

@@ -3,6 +3,7 @@
 import sys
 
 from scheduler_worker import conf
+from scheduler_worker import foreground
 from scheduler_worker import metrics
 from scheduler_worker import systemd
 from scheduler_worker.cmd import common
@@ -20,17 +21,21 @@ def main() -> None:
     from scheduler_worker import service
 
     exporter = metrics.Exporter(conf.CONF)
-    try:
-        if conf.CONF.metrics.enabled:
-            # NOTE: before the launcher forks: the workers find the
-            # directory for their samples in the environment they inherit.
-            exporter.start()
-        server = service.WorkerService(conf.CONF, notifier=notifier)
-        launcher = oslo_service.launch(conf.CONF, server,
-                                       workers=conf.CONF.workers,
-                                       restart_method='mutate')
-        systemd.stop_signals_from(launcher, notifier)
-        status = launcher.wait()
-    finally:
-        exporter.stop()
+    # NOTE: before the launcher, which leaves the terminal unless this
+    # process leads the terminal's foreground group.
+    with foreground.hold_terminal():
+        try:
+            if conf.CONF.metrics.enabled:
+                # NOTE: before the launcher forks: the workers find the
+                # directory for their samples in the environment.
+                exporter.start()
+            server = service.WorkerService(conf.CONF, notifier=notifier)
+            launcher = oslo_service.launch(conf.CONF, server,
+                                           workers=conf.CONF.workers,
+                                           restart_method='mutate')
+            systemd.stop_signals_from(launcher, notifier)
+            foreground.stop_on_interrupt(launcher)
+            status = launcher.wait()
+        finally:
+            exporter.stop()
     sys.exit(status)

@@ -37,8 +37,7 @@ default_opts = [
         min=1,
         max=256,
         help='Number of worker processes consuming the topic on this host. '
-             'Each process runs [DEFAULT] executor_thread_pool_size '
-             'handler threads.'),
+             'Each process runs [scheduler] concurrency handler threads.'),
 ]
 
 

@@ -6,6 +6,7 @@ service that only casts through rpcapi never imports the DB layer.
 """
 
 import importlib
+import importlib.util
 
 _MODULES = ('scheduler_worker.objects.volume',
             'scheduler_worker.objects.service')
@@ -19,7 +20,11 @@ def register_all() -> None:
 def __getattr__(name: str):
     # NOTE: called only for names not yet set; registration sets them
     # (see base.SchedulerWorkerObjectRegistry.registration_hook).
-    if name.startswith('_'):
+    # NOTE: a submodule is the import system's to load. ``from
+    # scheduler_worker.objects import base`` asks here first; registering
+    # then would import the DB layer into an API service that casts.
+    if name.startswith('_') or importlib.util.find_spec(
+            '%s.%s' % (__name__, name)) is not None:
         raise AttributeError(name)
     register_all()
     try:

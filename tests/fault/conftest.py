@@ -5,6 +5,8 @@ test runs on the machine share: each run has its own vhost and database,
 and every service is left running).
 """
 
+import os
+import random
 import types
 import uuid
 
@@ -90,6 +92,18 @@ class Deployment:
         self._transport.cleanup()
         self.engine.dispose()
         fixtures.drop_database(self.url)
+
+
+@pytest.fixture
+def rng():
+    """A random generator; a failing test shows its seed to replay it.
+
+    SW_TEST_SEED=N replays a run (pytest shows what a failing test
+    printed, this line among it).
+    """
+    seed = int(os.environ.get('SW_TEST_SEED') or random.randrange(1 << 30))
+    print('random seed %d: replay with SW_TEST_SEED=%d' % (seed, seed))
+    return random.Random(seed)
 
 
 @pytest.fixture

@@ -53,7 +53,6 @@ class Secrets:
         self.db_user = 'sw_log_%s' % tag
         self.db_password = 'Db-Secret-%s' % tag
         self.token = 'Token-Secret-%s' % tag
-        self._vhost = vhost
         self._backend = backend
         self._admin_url = sa.engine.make_url(
             fixtures.PG_ADMIN_URL if backend == 'postgresql'

@@ -1,10 +1,18 @@
-"""Signals to a two-process worker: SIGTERM drains, SIGHUP reloads."""
+"""Signals to a two-process worker: SIGTERM drains, SIGHUP reloads, and
+Ctrl-C in a terminal stops it as SIGTERM does."""
 
+import os
 import signal
 import threading
 import time
 
+import sqlalchemy as sa
+
 from tests import fixtures
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+GRACEFUL = 'Caught SIGTERM signal, graceful exiting of master process'
 
 DRAIN_CASTS = 3000
 
@@ -54,6 +62,7 @@ class Publisher:
             [body] = fixtures.plain_casts(1, 'hup-%05d' % self.published)
             yield body
             self.published += 1
+            # NOTE: the scenario: a steady trickle across the reloads.
             time.sleep(0.01)
 
     def stop(self) -> int:
@@ -100,3 +109,69 @@ def test_sighup_toggles_debug_and_every_cast_is_persisted(deployment):
     assert deployed.queue_depth() == 0
     assert deployed.rows("SELECT count(*) FROM volumes WHERE status = "
                          "'creating'")[0][0] == published
+
+
+def _waiting_on_a_lock(deployed) -> bool:
+    return deployed.rows(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND relation = 'volumes'::regclass")[0][0] > 0
+
+
+def _consuming(terminal, processes: int) -> set:
+    """The process tree, once both workers consume."""
+    terminal.wait_for(' consuming topic ', count=2)
+    tree = terminal.process_tree()
+    assert len(tree) == processes, tree
+    return tree
+
+
+def _exited_as_on_sigterm(terminal, tree) -> None:
+    assert terminal.wait() == 0, terminal.output()[-4000:]
+    assert fixtures.still_running(tree) == set()
+    assert GRACEFUL in terminal.output()
+    assert 'instantaneous' not in terminal.output()
+
+
+def test_ctrl_c_in_a_terminal_finishes_the_cast_in_flight_and_exits_0(
+        deployment):
+    deployed = deployment()
+    with fixtures.Terminal([fixtures.console_script('scheduler-worker'),
+                            '--config-file',
+                            deployed.config(workers=2)]) as terminal:
+        tree = _consuming(terminal, 3)  # the master and two workers
+        with deployed.engine.connect() as locker:
+            # NOTE: the cast's transaction waits on this lock: in flight,
+            # delivered and not acknowledged, until the lock goes.
+            locker.execute(sa.text(
+                'LOCK TABLE volumes IN ACCESS EXCLUSIVE MODE'))
+            deployed.publish(fixtures.plain_casts(1, 'ctrl-c'))
+            fixtures.wait_until(lambda: _waiting_on_a_lock(deployed),
+                                what='the cast to wait on the lock')
+            terminal.interrupt()
+            terminal.wait_for('Stopping: no new casts', count=2)
+            assert terminal.returncode is None and \
+                fixtures.still_running(tree) == tree
+            locker.rollback()
+        _exited_as_on_sigterm(terminal, tree)
+    assert deployed.volume_count() == 1
+    assert deployed.queue_depth() == 0, 'the cast was not acknowledged'
+
+
+def test_make_run_returns_to_the_prompt_on_ctrl_c(tmp_path, rabbit_vhost):
+    state = tmp_path / 'state'
+    state.mkdir()
+    fixtures.write_config(state / 'scheduler-worker.conf', {
+        'DEFAULT': {'transport_url': rabbit_vhost.transport_url,
+                    'state_path': state, 'workers': 2},
+        'scheduler': {'topic': fixtures.unique_name('sw-make-run')}})
+    venv = os.path.dirname(fixtures.BIN_DIR)
+    # NOTE: -o: the venv is the one running these tests; never reinstall.
+    with fixtures.Terminal([
+            '/usr/bin/env', 'make', '--no-print-directory', 'VENV=' + venv,
+            'STATE=%s' % state, '-o', os.path.join(
+                venv, 'bin', 'scheduler-worker'), 'run'],
+            cwd=ROOT) as terminal:
+        tree = _consuming(terminal, 4)  # make, the master, two workers
+        terminal.interrupt()
+        _exited_as_on_sigterm(terminal, tree)

@@ -1,6 +1,5 @@
 """The worker as operators run it: console script, config file, signals."""
 
-import time
 import uuid
 
 import oslo_messaging
@@ -12,6 +11,8 @@ from tests import fixtures
 
 END = notifications.CREATE_END
 SECRET = 'SECRET-TOKEN-must-not-leak'
+# NOTE: what oslo.service logs at DEBUG at the end of each relay pass.
+RELAY_PASS = "relay_notifications' sleeping for"
 
 
 @pytest.fixture
@@ -83,8 +84,15 @@ def test_worker_persists_foreign_casts_and_stops_cleanly(
             9, 'plain-dict', 'az-1', 'plain-user', 'plain-project',
             'creating', 'proc-host@lvm#az-1')
         capture.wait_for(END, 2)
-        # NOTE: three relay passes later, still one notification each.
-        time.sleep(3.5)
+        # NOTE: three relay passes later, still one notification each, and
+        # nothing left for a relay to publish again.
+        passes = worker.log().count(RELAY_PASS)
+        fixtures.wait_until(
+            lambda: worker.log().count(RELAY_PASS) >= passes + 3,
+            what='three relay passes')
+        with engine.connect() as connection:
+            assert connection.execute(sa.text(
+                'SELECT count(*) FROM notification_outbox')).scalar() == 0
         ids = sorted(n['payload']['volume_id'] for n in capture.of(END))
         assert ids == sorted([cinder_id, plain_id])
         assert all(n['context']['auth_token'] is None

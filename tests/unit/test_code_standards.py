@@ -1,5 +1,6 @@
 """The code keeps the shape the project agreed on (STYLE.md)."""
 
+import configparser
 import os
 import subprocess
 import sys
@@ -48,3 +49,32 @@ def test_unit_tree_mirrors_the_package():
                     os.path.isdir(os.path.join(base, module[:-3]))):
                 orphans.append(os.path.join(relative, name))
     assert orphans == []
+
+
+def _layers() -> list[str]:
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(ROOT, '.importlinter'))
+    lines = parser['importlinter:contract:layers']['layers'].split('\n')
+    return [name.strip().strip('()') for line in lines
+            for name in line.split('|') if name.strip()]
+
+
+def _package_modules() -> list[str]:
+    package = os.path.join(ROOT, 'scheduler_worker')
+    modules = []
+    for folder, _, files in os.walk(package):
+        dotted = os.path.relpath(folder, ROOT).replace(os.sep, '.')
+        modules += ['%s.%s' % (dotted, name[:-3]) if name != '__init__.py'
+                    else dotted for name in files if name.endswith('.py')]
+    return modules
+
+
+def test_every_module_is_in_a_layer_of_the_import_contract():
+    """A module in no layer escapes the contract: its imports go unchecked."""
+    layers = _layers()
+    assert 'scheduler_worker.cmd' in layers and len(layers) > 10
+    outside = [module for module in _package_modules()
+               if module != 'scheduler_worker' and not any(
+                   module == layer or module.startswith(layer + '.')
+                   for layer in layers)]
+    assert outside == [], 'add these to a layer in .importlinter'

@@ -1,3 +1,8 @@
+import json
+import subprocess
+import sys
+import textwrap
+
 import oslo_messaging
 import pytest
 
@@ -53,3 +58,54 @@ def test_volume_object_keeps_its_id(api_and_endpoint):
     fixtures.wait_until(lambda: endpoint.calls, what='the cast')
     sent = endpoint.calls[0][1]['volume']
     assert sent['versioned_object.data']['id'] == volume.id
+
+
+# NOTE: every default of oslo.db's, oslo.messaging's and oslo.log's
+# options, as JSON, in the interpreter that runs it.
+_LIBRARY_DEFAULTS = textwrap.dedent('''
+    import json
+    from oslo_db import options as db_options
+    from oslo_log import _options as log_options
+    from oslo_messaging import opts as messaging_options
+    print(json.dumps({
+        '%s.%s' % (group, opt.dest): repr(opt.default)
+        for lister in (db_options.list_opts, messaging_options.list_opts,
+                       log_options.list_opts)
+        for group, opts in lister() for opt in opts}))
+''')
+
+_IMPORT_RPCAPI = textwrap.dedent('''
+    import json
+    import sys
+    from oslo_config import cfg
+    # the libraries rpcapi uses register options of their own
+    import oslo_messaging, oslo_versionedobjects.base  # noqa
+    before = sorted(cfg.CONF)
+    import scheduler_worker.rpcapi
+    print(json.dumps({'modules': sorted(sys.modules),
+                      'options_before': before,
+                      'options': sorted(cfg.CONF)}))
+''')
+
+
+def _fresh_interpreter(*code: str) -> list:
+    """Run code in a new interpreter; each piece prints a JSON line."""
+    result = subprocess.run([sys.executable, '-c', '\n'.join(code)],
+                            capture_output=True, text=True, timeout=120,
+                            check=True)
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_importing_rpcapi_loads_no_database_code_and_changes_no_default():
+    """An API service imports rpcapi into its own process."""
+    [pristine] = _fresh_interpreter(_LIBRARY_DEFAULTS)
+    imported, after = _fresh_interpreter(_IMPORT_RPCAPI, _LIBRARY_DEFAULTS)
+    assert 'scheduler_worker.rpcapi' in imported['modules']
+    loaded = [name for name in imported['modules'] if name.startswith((
+        'sqlalchemy', 'oslo_db', 'alembic', 'scheduler_worker.db',
+        'scheduler_worker.manager', 'scheduler_worker.service',
+        'scheduler_worker.messaging'))]
+    assert loaded == []
+    assert imported['options'] == imported['options_before']
+    assert len(pristine) > 100
+    assert after == pristine

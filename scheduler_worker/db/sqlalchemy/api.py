@@ -19,10 +19,15 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from scheduler_worker import context as sw_context
 from scheduler_worker import exception
 from scheduler_worker.db.sqlalchemy import models
 
 main_context_manager = enginefacade.transaction_context()
+# NOTE: applied here, where every transaction starts, rather than on the
+# class in context.py: code that only builds contexts (an API service
+# casting through rpcapi) then imports no database code.
+enginefacade.transaction_context_provider(sw_context.RequestContext)
 
 
 # NOTE: oslo.db recognises a refused PostgreSQL connection by libpq's old
