@@ -193,3 +193,30 @@ def test_a_relay_paused_mid_publish_keeps_its_rows_from_the_other(
                       probes.message_ids)
     assert paused.terminate() == 0
     assert other.terminate() == 0
+
+
+def test_two_workers_send_one_notification_per_volume(cluster):
+    """The everyday path: handlers publish after their commits while both
+    relays run every second; nothing is refused, nothing paused."""
+    topic = cluster.sections['oslo_messaging_notifications']['topics'] + \
+        '.info'
+    audit = _Audit(cluster.vhost, topic)
+    workers = [_worker(cluster, host) for host in ('relay-a', 'relay-b')]
+    for worker in workers:
+        worker.wait_consuming()
+    cluster.publish(fixtures.plain_casts(CASTS, 'steady'))
+    fixtures.wait_until(
+        lambda: cluster.volume_count() == CASTS and not _outbox(cluster)
+        and audit.depth() >= CASTS, timeout=240,
+        what='every volume stored and notified')
+    notes = audit.drain()
+    assert len(notes) == CASTS
+    assert len({n['message_id'] for n in notes}) == CASTS
+    volumes = {n['payload']['volume_id'] for n in notes}
+    assert volumes == {row.id for row in cluster.rows(
+        'SELECT id FROM volumes')}
+    # NOTE: both processes handled casts.
+    assert {n['publisher_id'] for n in notes} == {
+        'scheduler.relay-a', 'scheduler.relay-b'}
+    for worker in workers:
+        assert worker.terminate() == 0
