@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from oslo_config import cfg
+from oslo_db import exception as db_exc
 import oslo_messaging
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
@@ -182,7 +183,14 @@ class Outbox:
         """
         if not rows:
             return 0
-        return self._dispatch(retry, {row['id']: row for row in rows})[1]
+        try:
+            return self._dispatch(retry, {row['id']: row for row in rows})[1]
+        except db_exc.DBError as exc:
+            # NOTE: the outcome is committed; failing its handling now
+            # would only redeliver a cast that is done.
+            LOG.warning('Could not claim %d outbox rows to publish them, '
+                        'the relay will: %s', len(rows), exc)
+            return 0
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         """Commit rows that report no stored outcome, then publish them."""

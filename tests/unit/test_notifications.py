@@ -234,3 +234,15 @@ def test_a_cast_from_the_outbox_reaches_the_rpc_server(sqlite_db):
         transport.cleanup()
     assert received == [('req-1', {'id': 'v'})]
     assert _stored(sqlite_db) == []
+
+
+def test_a_database_error_after_the_commit_leaves_rows_to_the_relay(
+        outbox, caplog):
+    box, capture, database = outbox
+    rows = box.stage(_ctxt(), END, 'INFO', {'volume_id': 'v1'})
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql('DROP TABLE notification_outbox')
+    assert box.publish(rows) == 0
+    assert capture.received == []
+    assert 'Could not claim 1 outbox rows to publish them, the relay ' \
+        'will' in caplog.text
