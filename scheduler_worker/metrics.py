@@ -66,12 +66,28 @@ class _Metrics:
         self.pool_checked_out = gauge(
             'db_pool_checked_out', 'Database connections checked out of '
             'the pools of the worker processes (sampled).', 'livesum')
+        self.outbox_failures = prometheus_client.Counter(
+            'outbox_publish_failures', 'Outbox messages whose publish '
+            'failed (refused by RabbitMQ, not confirmed in time, or the '
+            'broker unreachable), by kind; each failed attempt counts.',
+            ['kind'], namespace=_NAMESPACE, registry=None)
+        self.outbox_dropped = prometheus_client.Counter(
+            'outbox_dropped', 'Outbox messages given up after [scheduler] '
+            'outbox_max_attempts failed attempts, logged at ERROR and '
+            'deleted, by kind.', ['kind'], namespace=_NAMESPACE,
+            registry=None)
         # NOTE: every process samples the same table; the newest sample
         # is the answer, not their sum.
-        self.notifications_pending = gauge(
-            'notifications_pending', 'Notifications committed but not yet '
-            'confirmed by RabbitMQ (outbox rows, sampled).',
-            'livemostrecent')
+        self.outbox_pending = prometheus_client.Gauge(
+            'outbox_pending', 'Messages committed but not yet confirmed by '
+            'RabbitMQ (outbox rows), by kind; sampled by the relay.',
+            ['kind'], namespace=_NAMESPACE, registry=None,
+            multiprocess_mode='livemostrecent')
+        self.outbox_oldest = prometheus_client.Gauge(
+            'outbox_oldest_pending_seconds', 'Age of the oldest message '
+            'waiting in the outbox (0 when none), by kind; sampled by the '
+            'relay.', ['kind'], namespace=_NAMESPACE, registry=None,
+            multiprocess_mode='livemostrecent')
 
 
 @functools.cache
@@ -111,14 +127,27 @@ def handling(method: str, redelivered: bool) -> Iterator[Handling]:
             metrics.failed.labels(method).inc()
 
 
-def sample(pool_checked_out: int | None = None,
-           notifications_pending: int | None = None) -> None:
-    """Record the values only a look at the process or database gives."""
+def sample(pool_checked_out: int) -> None:
+    """Record the values only a look at the process gives."""
+    _metrics().pool_checked_out.set(pool_checked_out)
+
+
+def sample_outbox(pending: dict[str, tuple[int, float]]) -> None:
+    """Record {kind: (rows pending, age in seconds of the oldest)}."""
     metrics = _metrics()
-    if pool_checked_out is not None:
-        metrics.pool_checked_out.set(pool_checked_out)
-    if notifications_pending is not None:
-        metrics.notifications_pending.set(notifications_pending)
+    for kind, (count, oldest) in pending.items():
+        metrics.outbox_pending.labels(kind).set(count)
+        metrics.outbox_oldest.labels(kind).set(oldest)
+
+
+def outbox_failed(kind: str, count: int) -> None:
+    """Count messages of one kind whose publish attempt failed."""
+    _metrics().outbox_failures.labels(kind).inc(count)
+
+
+def outbox_dropped(kind: str) -> None:
+    """Count a message given up."""
+    _metrics().outbox_dropped.labels(kind).inc()
 
 
 def _forget_dead_processes(path: str) -> None:

@@ -2,23 +2,28 @@
 
 A notification is written to the outbox in the transaction that records the
 outcome it reports, published right after the commit, and deleted once the
-broker confirmed it. If the worker dies in between, the row stays and the
-relay (at start-up and every few seconds) publishes it again, under the
-same ``message_id``: consumers deduplicate on it. Messages have exactly the
-fields and envelope oslo.messaging's Notifier gives them.
+broker confirmed it. If the publish fails or the worker dies in between,
+the row stays and the relay (at start-up and every few seconds) publishes
+it again, byte for byte: consumers deduplicate on ``message_id``. Each row
+is claimed before it is published, so that one process at a time sends
+it. Messages have exactly the fields and envelope oslo.messaging's Notifier
+gives them; RPC casts (``Outbox.stage_cast``) go the same way.
 """
 
 import datetime
 import logging
 import re
+import time
 from typing import Any
-import uuid
 
 from oslo_config import cfg
+from oslo_db import exception as db_exc
 import oslo_messaging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from scheduler_worker import context as sw_context
+from scheduler_worker import metrics
 from scheduler_worker import publisher
 from scheduler_worker.db import api as db
 
@@ -26,6 +31,10 @@ LOG = logging.getLogger(__name__)
 
 CREATE_END = 'scheduler.create_volume.end'
 CREATE_ERROR = 'scheduler.create_volume'
+
+# NOTE: rows a relay pass claims at once: one transaction held across one
+# bulk publish.
+RELAY_BATCH = 500
 
 _EVENT_METHOD = re.compile(r'^[a-z][a-z0-9_]{0,63}$')
 
@@ -91,10 +100,18 @@ def create_failure(volume_id: str | None, request_spec: dict[str, Any],
 
 
 class Outbox:
-    """Stages notifications for a transaction; publishes what was committed."""
+    """Stages messages for a transaction; sends what was committed, once.
+
+    Every send, right after the commit and by the relay, claims its rows
+    first (db.outbox_send): while one process publishes a row no other
+    one does, and a row is published again only after an attempt failed
+    or its process died.
+    """
 
     def __init__(self, conf: cfg.ConfigOpts,
-                 transport: oslo_messaging.Transport, host: str) -> None:
+                 transport: oslo_messaging.Transport, host: str,
+                 rpc_transport: oslo_messaging.Transport | None = None
+                 ) -> None:
         group = conf.oslo_messaging_notifications
         versions = [_MESSAGING_DRIVERS[d] for d in group.driver
                     if d in _MESSAGING_DRIVERS]
@@ -106,58 +123,74 @@ class Outbox:
         self.enabled = bool(versions)
         self._version = max(versions) if versions else None
         self._topics = list(group.topics)
-        self._publisher = publisher.Publisher(transport, self._version)
+        self._publisher = publisher.Publisher(transport, self._version,
+                                              rpc_transport=rpc_transport)
         self.publisher_id = 'scheduler.%s' % host
+        self._interval = conf.scheduler.outbox_relay_interval
+        self._max_delay = conf.scheduler.outbox_retry_max_delay
+        self._max_attempts = conf.scheduler.outbox_max_attempts
+
+    def _row(self, kind: str, topic: str, server: str | None,
+             body: str) -> dict[str, Any]:
+        now = timeutils.utcnow()
+        # NOTE: the relay leaves a new row to the handler that committed
+        # it for one interval: it is most likely being published.
+        return {'id': uuidutils.generate_uuid(), 'kind': kind,
+                'exchange': self._publisher.exchange(kind), 'topic': topic,
+                'server': server, 'body': body, 'created_at': now,
+                'attempts': 0,
+                'next_attempt_at': now + datetime.timedelta(
+                    seconds=self._interval)}
 
     def stage(self, context, event_type: str, priority: str,
               payload: dict[str, Any]) -> list[dict[str, Any]]:
-        """Outbox rows for one notification; empty when notifications are off.
+        """Outbox rows for one notification, one per topic; empty when off.
 
         Store them in the transaction of the outcome, then publish().
         """
         if not self.enabled:
             return []
-        message = {'message_id': str(uuid.uuid4()),
+        message = {'message_id': uuidutils.generate_uuid(),
                    'publisher_id': self.publisher_id,
                    'event_type': event_type, 'priority': priority,
                    'payload': payload,
                    'timestamp': str(timeutils.utcnow())}
-        body = publisher.wire_body(context.redacted_copy().to_dict(),
-                                   message, self._version)
-        return [{'message_id': message['message_id'], 'priority': priority,
-                 'event_type': event_type, 'body': body}]
+        redacted = context.redacted_copy().to_dict()
+        return [self._row(publisher.NOTIFICATION,
+                          '%s.%s' % (topic, priority.lower()), None,
+                          publisher.wire_body(redacted, message,
+                                              self._version))
+                for topic in self._topics]
+
+    def stage_cast(self, context, topic: str, server: str | None,
+                   method: str, args: dict[str, Any],
+                   version: str) -> list[dict[str, Any]]:
+        """The outbox row of an RPC cast, as oslo.messaging's client casts.
+
+        ``args`` are already serialized (object primitives). The context
+        travels whole, auth token included, as Cinder's services send it.
+        """
+        message = {'method': method, 'args': args, 'version': version}
+        return [self._row(publisher.RPC_CAST, topic, server,
+                          publisher.wire_body(context.to_dict(), message,
+                                              2.0))]
 
     def publish(self, rows: list[dict[str, Any]], retry: int = 0) -> int:
-        """Publish committed rows, forget them once the broker confirmed.
+        """Send committed rows now, unless another process already took them.
 
-        Rows stay in the outbox for the relay if the broker did not confirm
-        them. Returns how many were published.
+        Rows the broker did not confirm stay for the relay. Returns how
+        many were confirmed.
         """
         if not rows:
             return 0
-        by_priority: dict[str, list] = {}
-        for row in rows:
-            by_priority.setdefault(row['priority'].lower(), []).append(row)
-        sent = []
-        for priority, group in by_priority.items():
-            try:
-                for topic in self._topics:
-                    self._publisher.publish('%s.%s' % (topic, priority),
-                                            [row['body'] for row in group],
-                                            retry=retry)
-            except Exception as exc:
-                LOG.warning('%d %s notifications not confirmed yet, the '
-                            'relay will retry: %s', len(group), priority,
-                            exc)
-                continue
-            sent.extend(row['message_id'] for row in group)
-        admin = sw_context.get_admin_context()
-        if sent:
-            db.outbox_delete(admin, sent)
-        if len(sent) < len(rows):
-            db.outbox_record_attempt(
-                admin, list({r['message_id'] for r in rows} - set(sent)))
-        return len(sent)
+        try:
+            return self._dispatch(retry, {row['id']: row for row in rows})[1]
+        except db_exc.DBError as exc:
+            # NOTE: the outcome is committed; failing its handling now
+            # would only redeliver a cast that is done.
+            LOG.warning('Could not claim %d outbox rows to publish them, '
+                        'the relay will: %s', len(rows), exc)
+            return 0
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         """Commit rows that report no stored outcome, then publish them."""
@@ -165,17 +198,81 @@ class Outbox:
             db.outbox_add(sw_context.get_admin_context(), rows)
             self.publish(rows)
 
-    def relay(self, older_than: float = 0, limit: int = 500,
-              retry: int = 1) -> int:
-        """Publish what earlier attempts (or a dead worker) left behind."""
-        rows = db.outbox_get_pending(sw_context.get_admin_context(),
-                                     older_than=older_than, limit=limit)
-        if not rows:
-            return 0
-        published = self.publish(rows, retry=retry)
-        LOG.info('Relayed %d of %d pending notifications', published,
-                 len(rows))
-        return published
+    def relay(self, limit: int = RELAY_BATCH, retry: int = 1) -> int:
+        """Send the due rows that failed, or that a dead worker left.
+
+        Goes on while it finds full batches, for one interval at most.
+        Returns how many the broker confirmed.
+        """
+        confirmed = 0
+        stop_at = time.monotonic() + self._interval
+        while True:
+            claimed, sent = self._dispatch(retry, limit=limit)
+            confirmed += sent
+            if claimed:
+                LOG.info('Relayed %d of %d due outbox messages', sent,
+                         claimed)
+            if claimed < limit or sent < claimed or \
+                    time.monotonic() > stop_at:
+                return confirmed
+
+    def pending(self) -> dict[str, tuple[int, float]]:
+        """{kind: (rows waiting, seconds the oldest has waited)}."""
+        stats = db.outbox_stats(sw_context.get_admin_context())
+        now = timeutils.utcnow()
+        return {kind: (stats[kind]['pending'],
+                       (now - stats[kind]['oldest']).total_seconds())
+                if kind in stats else (0, 0.0)
+                for kind in (publisher.NOTIFICATION, publisher.RPC_CAST)}
+
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds to wait after the ``attempt``-th failed publish of a row."""
+        return min(self._max_delay,
+                   self._interval * 2 ** min(attempt - 1, 32))
+
+    def _dispatch(self, retry: int, staged: dict | None = None,
+                  limit: int = RELAY_BATCH) -> tuple[int, int]:
+        """Claim and send ``staged`` rows, or due ones: (claimed, sent)."""
+        confirmed = []
+
+        def send(claimed):
+            if staged is not None:
+                claimed = [dict(staged[row['id']], attempt=row['attempt'])
+                           for row in claimed]
+            confirmed.extend(self._publisher.send(claimed, retry=retry))
+            return self._settlement(claimed, set(confirmed))
+        claimed = db.outbox_send(sw_context.get_admin_context(), send,
+                                 ids=None if staged is None else list(staged),
+                                 limit=limit)
+        return claimed, len(confirmed)
+
+    def _settlement(self, rows, confirmed: set[str]) -> dict[str, Any]:
+        """What becomes of each row: forgotten (None), or tried again then."""
+        outcome: dict[str, Any] = dict.fromkeys(confirmed)
+        now = timeutils.utcnow()
+        failed: dict[str, int] = {}
+        for row in rows:
+            if row['id'] in confirmed:
+                continue
+            failed[row['kind']] = failed.get(row['kind'], 0) + 1
+            if self._max_attempts and row['attempt'] >= self._max_attempts:
+                self._give_up(row)
+                outcome[row['id']] = None
+            else:
+                outcome[row['id']] = now + datetime.timedelta(
+                    seconds=self.retry_delay(row['attempt']))
+        for kind, count in failed.items():
+            metrics.outbox_failed(kind, count)
+        return outcome
+
+    def _give_up(self, row: dict[str, Any]) -> None:
+        LOG.error('Giving up on a %s to %s on exchange %s after %d failed '
+                  'attempts ([scheduler] outbox_max_attempts); dropped: %s',
+                  row['kind'], publisher.routing_key(row['topic'],
+                                                     row['server']),
+                  row['exchange'], row['attempt'],
+                  publisher.masked(row['body']))
+        metrics.outbox_dropped(row['kind'])
 
     def report_failure(self, context, method: Any,
                        exc: BaseException) -> None:

@@ -1,28 +1,32 @@
-"""Publishing notifications in bulk, with the broker's confirms pipelined.
+"""Publishing outbox messages in bulk, with the broker's confirms pipelined.
 
-oslo.messaging publishes a notification and waits for the broker's confirm
+oslo.messaging publishes a message and waits for the broker's confirm
 before the next, taking a pooled connection (and a new channel) each time:
 about 250 us of CPU and a round trip per message. A batch of outcomes
-needs all its notifications confirmed, not each one before the next: each
-body is built once, exactly as oslo.messaging's AMQP driver builds it
-(unique id, packed context, envelope), and stored in the outbox; a batch
-publishes the first through the driver (which declares the exchange and
-the topic's queue, and reconnects if need be), then the rest on a channel
-of its own without waiting, and waits once for the broker to confirm them
-all.
+needs all its messages confirmed, not each one before the next: each body
+is built once, exactly as oslo.messaging's AMQP driver builds it (unique
+id, packed context, envelope), and stored in the outbox; a batch publishes
+the first through the driver (which declares the exchange, and for a
+notification the topic's queue, and reconnects if need be), then the rest
+on a channel of its own without waiting, and waits once for the broker to
+confirm them, tracking every delivery tag. Notifications and RPC casts
+differ only in the transport and the driver call of the first message.
 """
 
 import contextlib
 import logging
+import time
 from typing import Any
 
 import amqp
+from amqp import exceptions as amqp_exceptions
 from amqp import spec
 import oslo_messaging
 from oslo_messaging._drivers import amqp as rpc_amqp
 from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import common as driver_common
 from oslo_serialization import jsonutils
+from oslo_utils import strutils
 
 LOG = logging.getLogger(__name__)
 
@@ -34,8 +38,25 @@ _PROPERTIES = {'content_type': 'application/json',
                'priority': 0, 'application_headers': {}}
 
 
+NOTIFICATION = 'notification'
+RPC_CAST = 'rpc_cast'
+
+
 class NotConfirmed(Exception):
-    """The broker refused a message."""
+    """The broker did not confirm every message of a publish.
+
+    ``confirmed`` holds the indexes (in the bodies published) of those it
+    did confirm; the others may or may not have reached a queue.
+    """
+
+    def __init__(self, reason: str, confirmed=frozenset()) -> None:
+        super().__init__(reason)
+        self.confirmed = frozenset(confirmed)
+
+
+def routing_key(topic: str, server: str | None) -> str:
+    """The routing key of a message to a topic, or to one server of it."""
+    return '%s.%s' % (topic, server) if server else topic
 
 
 def wire_body(context: dict[str, Any], message: dict[str, Any],
@@ -53,6 +74,14 @@ def wire_body(context: dict[str, Any], message: dict[str, Any],
     return jsonutils.dumps(message)
 
 
+def masked(body: str) -> str:
+    """A wire body fit for a log line: secrets (auth token, ...) masked."""
+    context, message = _unpacked(body)
+    message.update(('_context_%s' % key, value)
+                   for key, value in context.items())
+    return jsonutils.dumps(strutils.mask_dict_password(message))
+
+
 def _unpacked(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(context, message) of a wire body, for drivers that want them."""
     message = jsonutils.loads(body)
@@ -65,47 +94,109 @@ def _unpacked(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 class Publisher:
-    """Publishes notifications to the transport's control exchange."""
+    """Publishes wire bodies to the exchanges of the worker's transports.
+
+    Notifications go through the notification transport, RPC casts
+    through the RPC transport (by default the same one).
+    """
 
     def __init__(self, transport: oslo_messaging.Transport,
-                 version: float) -> None:
-        self._transport = transport
+                 version: float,
+                 rpc_transport: oslo_messaging.Transport | None = None
+                 ) -> None:
+        self._transports = {NOTIFICATION: transport,
+                            RPC_CAST: rpc_transport or transport}
         self._version = version
 
-    def publish(self, topic: str, bodies: list[str], retry: int = 0) -> None:
-        """Publish wire bodies (see wire_body) on ``topic``, all confirmed.
+    def exchange(self, kind: str) -> str:
+        """The exchange messages of this kind go to: the control exchange."""
+        return self._transports[kind].conf.control_exchange
 
-        Raises if the broker did not confirm them all: the caller cannot
-        tell which were, and publishes them again (same message ids).
+    def send(self, rows: list[dict[str, Any]], retry: int = 0) -> set[str]:
+        """Publish outbox rows, each group of one destination in bulk.
+
+        Returns the ids of the rows the broker confirmed; the others are
+        logged, a warning per destination.
+        """
+        groups: dict[tuple, list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault((row['kind'], row['exchange'], row['topic'],
+                               row['server']), []).append(row)
+        confirmed = set()
+        for (kind, exchange, topic, server), group in groups.items():
+            try:
+                self.publish(topic, [row['body'] for row in group],
+                             retry=retry, kind=kind, exchange=exchange,
+                             server=server)
+                indexes = range(len(group))
+            except NotConfirmed as exc:
+                indexes, reason = exc.confirmed, exc
+            except Exception as exc:
+                # NOTE: whatever the driver raised (unreachable broker,
+                # access refused, ...): the rows stay for the relay.
+                indexes, reason = (), exc
+            confirmed.update(group[i]['id'] for i in indexes)
+            if len(indexes) < len(group):
+                LOG.warning('%d of %d %s messages to %s on %s not '
+                            'confirmed, they stay in the outbox: %s',
+                            len(group) - len(indexes), len(group), kind,
+                            routing_key(topic, server), exchange, reason)
+        return confirmed
+
+    def publish(self, topic: str, bodies: list[str], retry: int = 0,
+                kind: str = NOTIFICATION, exchange: str | None = None,
+                server: str | None = None) -> None:
+        """Publish wire bodies (see wire_body) to one destination.
+
+        Returns once the broker confirmed them all; raises NotConfirmed,
+        saying which it confirmed, if it refused some or went silent.
+        ``exchange`` defaults to the control exchange.
         """
         if not bodies:
             return
-        driver = self._transport._driver
-        target = oslo_messaging.Target(topic=topic)
+        transport = self._transports[kind]
+        exchange = exchange or self.exchange(kind)
+        driver = transport._driver
         if not isinstance(driver, amqpdriver.AMQPDriverBase):
-            # NOTE: fake:// and other drivers: their own path, one by one.
-            for body in bodies:
-                context, message = _unpacked(body)
-                self._transport._send_notification(
-                    target, context, message, version=self._version,
-                    retry=retry)
+            self._publish_one_by_one(transport, kind, oslo_messaging.Target(
+                exchange=exchange, topic=topic, server=server), bodies,
+                retry)
             return
-        exchange = driver._get_exchange(target)
+        key = routing_key(topic, server)
         with driver._get_connection(driver_common.PURPOSE_SEND,
                                     retry=retry) as conn:
+            # NOTE: as the driver sends them: notifications declare the
+            # topic's queue (so that none is lost before a consumer
+            # comes), casts only the exchange.
+            send = conn.notify_send if kind == NOTIFICATION else \
+                conn.topic_send
             _publish_confirmed(
                 conn.connection,
-                lambda msg: conn.notify_send(exchange, topic, msg,
-                                             retry=retry),
-                exchange, topic, bodies)
+                lambda msg: send(exchange, key, msg, retry=retry),
+                exchange, key, bodies)
+
+    def _publish_one_by_one(self, transport, kind, target, bodies,
+                            retry) -> None:
+        """fake:// and other drivers: their own path, message by message."""
+        for i, body in enumerate(bodies):
+            context, message = _unpacked(body)
+            try:
+                if kind == NOTIFICATION:
+                    transport._send_notification(
+                        target, context, message, version=self._version,
+                        retry=retry)
+                else:
+                    transport._send(target, context, message, retry=retry)
+            except Exception as exc:
+                raise NotConfirmed(str(exc), confirmed=range(i)) from exc
 
 
 def _publish_confirmed(rabbit, publish_first, exchange: str,
                        routing_key: str, bodies: list[str]) -> None:
     """Publish bodies; return once the broker confirmed them all."""
-    # NOTE: the first goes through the driver, which declares the exchange
-    # and the topic's queue (as it does for every notification), reconnects
-    # if it has to, and waits for that first confirm.
+    # NOTE: the first goes through the driver, which declares what it
+    # declares for every message, reconnects if it has to, and waits for
+    # that first confirm.
     rabbit.reset()
     publish_first(jsonutils.loads(bodies[0]))
     if len(bodies) == 1:
@@ -121,38 +212,67 @@ def _publish_confirmed(rabbit, publish_first, exchange: str,
     # heartbeats. The lock is held for one batch, well within the heartbeat
     # timeout.
     rest = bodies[1:]
+    confirms = _Confirms(len(rest))
+    failure = None
     with rabbit._connection_lock:
         channel = rabbit.connection.channel()
         try:
             channel.confirm_select()
-            confirms = _Confirms()
             channel.events['basic_ack'].add(confirms.on_ack)
             channel.events['basic_nack'].add(confirms.on_nack)
             for body in rest:
                 channel._basic_publish(amqp.Message(body, **_PROPERTIES),
                                        exchange=exchange,
                                        routing_key=routing_key)
-            while confirms.up_to < len(rest) and not confirms.nacked:
+            deadline = time.monotonic() + CONFIRM_TIMEOUT
+            while confirms.outstanding:
                 channel.wait([spec.Basic.Ack, spec.Basic.Nack],
-                             timeout=CONFIRM_TIMEOUT)
+                             timeout=max(deadline - time.monotonic(), 0))
+        except (OSError, amqp_exceptions.AMQPError) as exc:
+            # NOTE: a timeout, or a broken channel or connection: what was
+            # confirmed before stays confirmed.
+            failure = exc
         finally:
             # NOTE: on a broken connection, closing fails too; the error
-            # that broke it is the one to raise.
+            # that broke it is the one to report.
             with contextlib.suppress(Exception):
                 channel.close()
-    if confirms.nacked:
-        raise NotConfirmed('the broker refused a notification')
+    if failure is not None or confirms.nacked:
+        reason = ('the broker refused %d of %d messages'
+                  % (len(confirms.nacked), len(bodies))
+                  if failure is None else '%s: %s' % (
+                      type(failure).__name__, failure))
+        # NOTE: tag n is bodies[n]: the first went through the driver.
+        raise NotConfirmed(reason, confirmed={0} | confirms.acked) \
+            from failure
 
 
 class _Confirms:
-    """The highest delivery tag the broker confirmed on a channel."""
+    """The broker's confirms of the messages published on one channel.
 
-    def __init__(self) -> None:
-        self.up_to = 0
-        self.nacked = False
+    Tracked per delivery tag (1..count): an ack or a nack with
+    ``multiple`` settles every outstanding tag up to its own, and a nack
+    fails exactly the messages it names, whatever order they come in.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.outstanding = set(range(1, count + 1))
+        self.acked: set[int] = set()
+        self.nacked: set[int] = set()
+
+    def _settle(self, delivery_tag: int, multiple: bool) -> set[int]:
+        if multiple:
+            # NOTE: AMQP 0-9-1: multiple with tag 0 means every
+            # outstanding message.
+            tags = {tag for tag in self.outstanding
+                    if tag <= delivery_tag or delivery_tag == 0}
+        else:
+            tags = {delivery_tag} & self.outstanding
+        self.outstanding -= tags
+        return tags
 
     def on_ack(self, delivery_tag: int, multiple: bool) -> None:
-        self.up_to = max(self.up_to, delivery_tag)
+        self.acked |= self._settle(delivery_tag, multiple)
 
     def on_nack(self, delivery_tag: int, multiple: bool) -> None:
-        self.nacked = True
+        self.nacked |= self._settle(delivery_tag, multiple)

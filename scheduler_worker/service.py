@@ -108,7 +108,7 @@ class WorkerService(service.Service):
         self.service_ref = objects.Service.get_or_create(
             context.get_admin_context(), self.host, self.binary, self.topic)
         self.outbox = notifications.Outbox(self.conf, notification_transport,
-                                           self.host)
+                                           self.host, rpc_transport=transport)
         # NOTE: what a previous run committed but could not publish goes
         # out before anything new.
         self.outbox.relay()
@@ -163,19 +163,17 @@ class WorkerService(service.Service):
 
     def relay_notifications(self) -> None:
         try:
-            # NOTE: only rows older than one interval: younger ones are
-            # most likely being published by the handler that wrote them.
-            self.outbox.relay(
-                older_than=self.conf.scheduler.outbox_relay_interval)
+            self.outbox.relay()
+            # NOTE: sampled here, on the relay's database connection: the
+            # pool has one for the relay, none for the metrics timer.
+            if self.conf.metrics.enabled:
+                metrics.sample_outbox(self.outbox.pending())
         except Exception:
             LOG.exception('Relaying pending notifications failed')
 
     def sample_metrics(self) -> None:
         try:
-            metrics.sample(
-                pool_checked_out=db.pool_checked_out(),
-                notifications_pending=db.outbox_count(
-                    context.get_admin_context()))
+            metrics.sample(pool_checked_out=db.pool_checked_out())
         except Exception:
             LOG.exception('Sampling metrics failed')
 

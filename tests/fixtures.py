@@ -273,6 +273,17 @@ def set_vhost_access(vhost: str, allowed: bool) -> None:
         _rabbitmqctl('clear_permissions', '-p', vhost, 'guest')
 
 
+def set_queue_policy(vhost: str, name: str, pattern: str,
+                     definition: dict) -> None:
+    """A broker policy on the vhost's queues whose names match pattern."""
+    _rabbitmqctl('set_policy', '-p', vhost, name, pattern,
+                 json.dumps(definition), '--apply-to', 'queues')
+
+
+def clear_policy(vhost: str, name: str) -> None:
+    _rabbitmqctl('clear_policy', '-p', vhost, name)
+
+
 def restart_rabbitmq(down_for: float = 2.0) -> None:
     """Stop and start the RabbitMQ application, as an operator would."""
     _rabbitmqctl('stop_app')

@@ -71,10 +71,37 @@ scheduler_opts = [
         'outbox_relay_interval',
         default=10,
         min=1,
-        help='Seconds between two passes of the notification relay, which '
-             'publishes notifications that were committed but not yet '
-             'confirmed by the broker (after a broker outage or a crash). '
-             'Each pass takes those at least this old.'),
+        max=3600,
+        help='Seconds between two passes of the outbox relay, which sends '
+             'the notifications that were committed but not confirmed by '
+             'the broker (after a broker outage, a refusal or a crash). A '
+             'new notification is left to the handler that committed it '
+             'for this long before a relay may take it; after a failed '
+             'publish it waits this long, then twice as long after each '
+             'further failure, up to outbox_retry_max_delay. Each row is '
+             'sent by one worker process at a time, whatever the number '
+             'of processes and hosts.'),
+    cfg.IntOpt(
+        'outbox_retry_max_delay',
+        default=300,
+        min=1,
+        max=86400,
+        help='Longest wait, in seconds, between two attempts to publish '
+             'the same notification: during a long broker outage each '
+             'pending notification is tried about once this often.'),
+    cfg.IntOpt(
+        'outbox_max_attempts',
+        default=0,
+        min=0,
+        max=1000000,
+        help='Failed publish attempts after which a notification is given '
+             'up: logged whole at ERROR (secrets masked), counted by the '
+             'scheduler_worker_outbox_dropped_total metric, and deleted. 0 '
+             '(the default) never gives up: a notification waits as long '
+             'as the broker refuses it, tried once every '
+             'outbox_retry_max_delay seconds. Any other value drops '
+             'notifications after an outage of about outbox_max_attempts * '
+             'outbox_retry_max_delay seconds.'),
 ]
 
 # NOTE: how a backend is chosen. Names and defaults follow Cinder's

@@ -5,6 +5,7 @@ first use (``lazy=True``), so the [database] options parsed at start-up
 decide which database is used.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from oslo_db import api as oslo_db_api
@@ -93,29 +94,26 @@ def volume_update(context, volume_id: str, values: dict[str, Any],
 
 
 def outbox_add(context, outbox: list[dict[str, Any]]) -> None:
-    """Store notifications that report no stored outcome."""
+    """Store messages that report no stored outcome."""
     return IMPL.outbox_add(context, outbox)
 
 
-def outbox_get_pending(context, older_than: float = 0,
-                       limit: int = 100) -> list[dict[str, Any]]:
-    """Notifications committed at least ``older_than`` seconds ago."""
-    return IMPL.outbox_get_pending(context, older_than=older_than,
-                                   limit=limit)
+def outbox_send(context, send: Callable[[list[dict[str, Any]]], dict],
+                ids: list[str] | None = None, limit: int = 100) -> int:
+    """Claim outbox rows, send them with the claim held, settle them.
+
+    No other process sends a claimed row until this returns (see the
+    backend for how each database holds the claim). ``ids``: those rows,
+    if no one tried them yet; otherwise up to ``limit`` due rows. send()
+    returns {id: None} to forget a row and {id: datetime} to try it again
+    then. Returns how many rows were claimed.
+    """
+    return IMPL.outbox_send(context, send, ids=ids, limit=limit)
 
 
-def outbox_delete(context, message_ids: list[str]) -> int:
-    """Forget notifications the broker confirmed."""
-    return IMPL.outbox_delete(context, message_ids)
-
-
-def outbox_record_attempt(context, message_ids: list[str]) -> None:
-    return IMPL.outbox_record_attempt(context, message_ids)
-
-
-def outbox_count(context) -> int:
-    """How many notifications wait to be published."""
-    return IMPL.outbox_count(context)
+def outbox_stats(context) -> dict[str, dict[str, Any]]:
+    """Rows waiting in the outbox by kind, and the oldest one's created_at."""
+    return IMPL.outbox_stats(context)
 
 
 def service_create(context, values: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ def _value(samples: dict, name: str, **labels) -> float:
 
 def _outbox(deployed, priority: str) -> int:
     return deployed.rows('SELECT count(*) FROM notification_outbox '
-                         'WHERE priority = :p', p=priority)[0][0]
+                         'WHERE topic LIKE :p', p='%.' + priority)[0][0]
 
 
 def _bad_context_cast() -> str:
@@ -30,7 +30,7 @@ def test_metrics_of_both_workers_change_as_casts_are_handled(deployment):
     port = fixtures.free_port()
     config = deployed.config(
         workers=2, metrics__enabled=True, metrics__port=port,
-        metrics__sample_interval=1,
+        metrics__sample_interval=1, scheduler__outbox_relay_interval=1,
         # NOTE: prefetch 2 per process: the casts are shared out.
         scheduler__concurrency=2,
         # NOTE: notifications cannot be published: they pile up in the
@@ -55,16 +55,17 @@ def test_metrics_of_both_workers_change_as_casts_are_handled(deployment):
     # NOTE: done when every outcome is recorded: 43 volumes (3 in
     # error), and 5 ERROR notifications (3 refused, 2 rejected).
     fixtures.wait_until(lambda: deployed.volume_count() == 43 and
-                        _outbox(deployed, 'ERROR') == 5, timeout=120,
+                        _outbox(deployed, 'error') == 5, timeout=120,
                         what='the casts to be handled')
-    pending = _outbox(deployed, 'INFO') + 5
+    pending = _outbox(deployed, 'info') + 5
     assert pending == 45
 
     def settled():
         after = fixtures.scrape_metrics(port)
         return after if (
             _value(after, 'casts_received_total', method='unknown') == 1 and
-            _value(after, 'notifications_pending') == pending) else None
+            _value(after, 'outbox_pending', kind='notification') ==
+            pending) else None
     after = fixtures.wait_until(settled, timeout=60, what='the samples')
     received = _value(after, 'casts_received_total', method='create_volume')
     # NOTE: the cast with a bad context is tried again and again (by
@@ -82,6 +83,13 @@ def test_metrics_of_both_workers_change_as_casts_are_handled(deployment):
                   method='create_volume') == received
     assert _value(after, 'casts_in_flight') == 0
     assert (PREFIX + 'db_pool_checked_out', ()) in after
+    # NOTE: every notification failed at least once, in the handler; the
+    # oldest has waited since before the casts were all handled.
+    assert _value(after, 'outbox_publish_failures_total',
+                  kind='notification') >= pending
+    assert _value(after, 'outbox_oldest_pending_seconds',
+                  kind='notification') > 0
+    assert _value(after, 'outbox_pending', kind='rpc_cast') == 0
 
     # NOTE: both processes handled casts, and the endpoint summed them.
     pids = collections.Counter(

@@ -124,5 +124,79 @@ def test_publish_raises_when_the_broker_refuses_part_of_a_batch(
                              'x-overflow': 'reject-publish'})
         limited(conn.default_channel).declare()
 
-    with pytest.raises(publisher.NotConfirmed):
+    with pytest.raises(publisher.NotConfirmed) as refused:
         bulk.publish(topic, bodies(16))
+    # NOTE: the limited queue takes 8 and refuses the rest: exactly those
+    # 8 are confirmed, whatever order and grouping the confirms came in.
+    assert refused.value.confirmed == set(range(8))
+
+
+def _cast_sample():
+    return fixtures.wire_sample(
+        'e2e_fake_backend/scheduler_to_volume_casts.json')[0]
+
+
+class _VolumeService:
+    """An oslo.messaging RPC server where cinder-volume would listen."""
+
+    target = oslo_messaging.Target(version='3.0')
+
+    def __init__(self):
+        self.received = []
+
+    def create_volume(self, ctxt, **kwargs):
+        self.received.append((ctxt, kwargs))
+
+
+def test_casts_reach_an_rpc_server_as_cinder_sends_them(rabbit_vhost):
+    conf = fixtures.make_conf(transport_url=rabbit_vhost.transport_url)
+    transport = oslo_messaging.get_rpc_transport(conf)
+    sample = _cast_sample()
+    sent = sample['message']
+    topic, server = 'cinder-volume.lab-host@fake', 'lab-host'
+    service = _VolumeService()
+    rpc_server = oslo_messaging.get_rpc_server(
+        transport, oslo_messaging.Target(topic=topic, server=server),
+        [service])
+    rpc_server.start()
+    ctxt = {key[len('_context_'):]: value for key, value in sent.items()
+            if key.startswith('_context_')}
+    message = {'method': 'create_volume', 'args': sent['args'],
+               'version': '3.0'}
+    audit = fixtures.unique_name('sw-casts')
+    try:
+        with kombu.Connection(rabbit_vhost.amqp_url) as conn:
+            kombu.Queue(audit, kombu.Exchange('openstack', 'topic',
+                                              durable=False),
+                        routing_key='%s.%s' % (topic, server))(
+                            conn.default_channel).declare()
+        bulk = publisher.Publisher(transport, version=2.0)
+        bulk.publish(topic, [publisher.wire_body(ctxt, message, 2.0)
+                             for _ in range(3)],
+                     kind=publisher.RPC_CAST, server=server)
+        fixtures.wait_until(lambda: len(service.received) == 3,
+                            what='the casts to reach the server')
+    finally:
+        rpc_server.stop()
+        rpc_server.wait()
+        transport.cleanup()
+    for received_ctxt, kwargs in service.received:
+        assert kwargs == sent['args']
+        assert received_ctxt['auth_token'] == sent['_context_auth_token']
+        assert received_ctxt['request_id'] == sent['_context_request_id']
+    # NOTE: the first through the driver, the others on our channel: all
+    # with the properties and routing of Cinder's cast.
+    copies = _drain(rabbit_vhost.amqp_url, audit)
+    assert len(copies) == 3
+    for copy in copies:
+        assert copy.delivery_info['exchange'] == (
+            sample['delivery_info']['exchange'])
+        assert copy.delivery_info['routing_key'] == (
+            sample['delivery_info']['routing_key'])
+        for prop, value in sample['amqp_properties'].items():
+            assert copy.properties.get(prop) == value, prop
+        envelope = json.loads(copy.body)
+        assert envelope['oslo.version'] == '2.0'
+        inner = json.loads(envelope['oslo.message'])
+        assert {k: v for k, v in inner.items() if k != '_unique_id'} == {
+            k: v for k, v in sent.items() if k != '_unique_id'}

@@ -16,7 +16,10 @@ from scheduler_worker import metrics
 for outcome in sys.argv[1].split(','):
     with metrics.handling('create_volume', outcome == 'requeue') as h:
         h.outcome = outcome
-metrics.sample(pool_checked_out=3, notifications_pending=int(sys.argv[2]))
+metrics.sample(pool_checked_out=3)
+metrics.sample_outbox({'notification': (int(sys.argv[2]), 4.5)})
+metrics.outbox_failed('notification', int(sys.argv[2]))
+metrics.outbox_dropped('notification')
 '''
 
 
@@ -50,11 +53,15 @@ def test_endpoint_sums_the_processes_and_forgets_dead_ones_gauges(exporter):
     assert value('casts_failed_total') == 2
     assert value('casts_redelivered_total') == 1
     assert value('cast_duration_seconds_count') == 5
+    kind = (('kind', 'notification'),)
+    assert value('outbox_publish_failures_total', kind) == 12
+    assert value('outbox_dropped_total', kind) == 2
     # NOTE: both processes exited: their in-flight and pool gauges are
-    # no longer counted, and nothing says how many notifications wait.
+    # no longer counted, and nothing says how many messages wait.
     assert value('casts_in_flight', ()) in (None, 0)
     assert value('db_pool_checked_out', ()) in (None, 0)
-    assert value('notifications_pending', ()) is None
+    assert value('outbox_pending', kind) is None
+    assert value('outbox_oldest_pending_seconds', kind) is None
 
 
 def test_stop_removes_the_directory(exporter):

@@ -6,6 +6,7 @@ rows, so nothing outlives its session. Retries are declared here
 whole transaction by the DBAPI facade, with the [database] retry options.
 """
 
+from collections.abc import Callable
 import datetime
 import sys
 from typing import Any
@@ -46,8 +47,6 @@ _VOLUME_COLUMNS = [c.name for c in models.Volume.__table__.columns]
 _SERVICE_COLUMNS = [c.name for c in models.Service.__table__.columns]
 _VOLUME_DEFAULTS = dict(dict.fromkeys(_VOLUME_COLUMNS), deleted=False,
                         bootable=False, multiattach=False, status='creating')
-_OUTBOX_COLUMNS = [c.name for c in
-                   models.OutboxNotification.__table__.columns]
 _BACKEND_COLUMNS = [c.name for c in models.Backend.__table__.columns]
 _POOL_COLUMNS = [c.name for c in models.Pool.__table__.columns]
 
@@ -86,11 +85,6 @@ def _service_dict(service: models.Service) -> dict[str, Any]:
 
 
 # Volumes
-
-def _outbox_add(context, outbox) -> None:
-    context.session.add_all(models.OutboxNotification(**n)
-                            for n in outbox or ())
-
 
 @main_context_manager.writer
 def _volume_insert(context, values, outbox, claim) -> dict[str, Any]:
@@ -191,11 +185,7 @@ def volume_insert_many(context, volumes: list[dict[str, Any]],
     if metadata:
         context.session.execute(sa.insert(models.VolumeMetadata.__table__),
                                 metadata)
-    if outbox:
-        now = timeutils.utcnow()
-        context.session.execute(
-            sa.insert(models.OutboxNotification.__table__),
-            [dict(n, created_at=now, attempts=0) for n in outbox])
+    _outbox_add(context, outbox)
 
 
 def _volume_query(context):
@@ -297,58 +287,149 @@ def volume_count_by_host(context, hosts: list[str]) -> dict[str, int]:
     return counts
 
 
-# Notification outbox
+# Outbox
+
+_OUTBOX = models.OutboxMessage.__table__
+
+# NOTE: SQLite has no row locks: a claim there is a lease, this long. It
+# must outlast the longest publish (connection retries, then up to
+# publisher.CONFIRM_TIMEOUT for the confirms); a claimer paused for longer
+# may find its rows sent by another process too.
+SQLITE_LEASE = datetime.timedelta(seconds=120)
+
+
+def _outbox_add(context, outbox) -> None:
+    """Insert outbox rows (complete, as notifications.Outbox stages them)."""
+    if outbox:
+        context.session.execute(sa.insert(_OUTBOX), list(outbox))
+
 
 @oslo_db_api.safe_for_db_retry
 @oslo_db_api.retry_on_deadlock
 @main_context_manager.writer
 def outbox_add(context, outbox: list[dict[str, Any]]) -> None:
-    """Store notifications that report no stored outcome."""
+    """Store messages that report no stored outcome."""
     _outbox_add(context, outbox)
 
 
+# NOTE: MariaDB and MySQL scan a small table whole rather than look its
+# primary key up, and a DELETE (unlike an UPDATE, which reads the
+# committed version first) waits for the lock of every row it scans: the
+# lock another sender holds across its publish. Looked up by primary key,
+# a statement touches only the rows it names. (A multi-table DELETE: the
+# single-table form takes no index hint.)
+_BY_KEY = 'FORCE INDEX (PRIMARY)'
+_MYSQL_DELETE = sa.text(
+    'DELETE o FROM notification_outbox AS o FORCE INDEX (PRIMARY) '
+    'WHERE o.id IN :ids').bindparams(sa.bindparam('ids', expanding=True))
+
+
+def _claimable(ids, limit: int, now) -> sa.Select:
+    """The rows a claim takes: these ids if nobody tried them, or due ones."""
+    if ids is not None:
+        return sa.select(_OUTBOX.c.id, _OUTBOX.c.attempts).where(
+            _OUTBOX.c.id.in_(ids), _OUTBOX.c.attempts == 0).with_hint(
+                _OUTBOX, _BY_KEY, dialect_name='mysql')
+    return (sa.select(_OUTBOX).where(_OUTBOX.c.next_attempt_at <= now)
+            .order_by(_OUTBOX.c.next_attempt_at).limit(limit))
+
+
+# NOTE: not safe_for_db_retry: retried after send() ran, the whole function
+# would send the rows a second time.
+def outbox_send(context, send: Callable[[list[dict[str, Any]]], dict],
+                ids: list[str] | None = None, limit: int = 100) -> int:
+    """Claim rows, have send() publish them, then settle them; one sender.
+
+    Claims the rows of ``ids`` that no one tried yet, or else up to
+    ``limit`` due rows, oldest first, skipping those another process
+    holds. Each row given to send() has ``attempt``, the number of this
+    attempt. send() returns {id: None} for a row to forget (confirmed, or
+    given up) and {id: datetime} for when to try it again. Returns how
+    many rows were claimed.
+    """
+    if get_engine().dialect.name == 'sqlite':
+        return _send_leased(context, send, ids, limit)
+    return _send_locked(context, send, ids, limit)
+
+
+def _send_locked(context, send, ids, limit) -> int:
+    """Row locks held across send() (PostgreSQL, MySQL 8, MariaDB 10.6)."""
+    with main_context_manager.writer.using(context):
+        if get_engine().dialect.name == 'mysql':
+            # NOTE: under REPEATABLE READ a locking scan also locks the gap
+            # after the last row it read: every outcome transaction, which
+            # inserts into the outbox, would wait for this send() to end.
+            context.session.connection(
+                execution_options={'isolation_level': 'READ COMMITTED'})
+        query = _claimable(ids, limit, timeutils.utcnow())
+        rows = [dict(row._mapping, attempt=row.attempts + 1)
+                for row in context.session.execute(
+                    query.with_for_update(skip_locked=True))]
+        if rows:
+            _settle(context, rows, send(rows), fenced=False)
+    return len(rows)
+
+
+def _send_leased(context, send, ids, limit) -> int:
+    """A lease taken in one short write, send() outside it (SQLite).
+
+    The claim counts the attempt and moves next_attempt_at to the lease's
+    end in one UPDATE, so that no one else takes the rows meanwhile; the
+    settlement writes only rows still at this attempt (the lease's token).
+    """
+    now = timeutils.utcnow()
+    with main_context_manager.writer.using(context):
+        # NOTE: a single statement: a read before the write would let two
+        # processes read the same rows, and one of them fail to upgrade
+        # its lock ("database is locked").
+        chosen = _claimable(ids, limit, now).with_only_columns(
+            _OUTBOX.c.id).scalar_subquery()
+        claim = (sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(chosen))
+                 .values(attempts=_OUTBOX.c.attempts + 1,
+                         next_attempt_at=now + SQLITE_LEASE))
+        columns = _OUTBOX.c if ids is None else (_OUTBOX.c.id,
+                                                 _OUTBOX.c.attempts)
+        rows = [dict(row._mapping, attempt=row.attempts)
+                for row in context.session.execute(claim.returning(
+                    *columns))]
+    if rows:
+        outcome = send(rows)
+        with main_context_manager.writer.using(context):
+            _settle(context, rows, outcome, fenced=True)
+    return len(rows)
+
+
+def _settle(context, rows, outcome: dict, fenced: bool) -> None:
+    """Delete the rows sent or given up; the others wait for their time."""
+    forget = [row_id for row_id, when in outcome.items() if when is None]
+    if forget and get_engine().dialect.name == 'mysql':
+        context.session.execute(_MYSQL_DELETE, {'ids': forget})
+    elif forget:
+        context.session.execute(
+            sa.delete(_OUTBOX).where(_OUTBOX.c.id.in_(forget)))
+    again: dict[tuple, list[str]] = {}
+    for row in rows:
+        when = outcome.get(row['id'])
+        if when is not None:
+            again.setdefault((row['attempt'], when), []).append(row['id'])
+    for (attempt, when), row_ids in again.items():
+        query = sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(row_ids)) \
+            .with_hint(_BY_KEY, dialect_name='mysql')
+        if fenced:
+            query = query.where(_OUTBOX.c.attempts == attempt)
+        context.session.execute(
+            query.values(attempts=attempt, next_attempt_at=when))
+
+
 @oslo_db_api.safe_for_db_retry
 @main_context_manager.reader
-def outbox_get_pending(context, older_than: float = 0,
-                       limit: int = 100) -> list[dict[str, Any]]:
-    """Unpublished notifications committed ``older_than`` seconds ago."""
-    cutoff = timeutils.utcnow() - datetime.timedelta(seconds=older_than)
-    query = (sa.select(models.OutboxNotification)
-             .where(models.OutboxNotification.created_at <= cutoff)
-             .order_by(models.OutboxNotification.created_at)
-             .limit(limit))
-    return [{c: getattr(n, c) for c in _OUTBOX_COLUMNS}
-            for n in context.session.execute(query).scalars()]
-
-
-@oslo_db_api.safe_for_db_retry
-@oslo_db_api.retry_on_deadlock
-@main_context_manager.writer
-def outbox_delete(context, message_ids: list[str]) -> int:
-    """Forget notifications the broker confirmed; returns how many."""
-    result = context.session.execute(
-        sa.delete(models.OutboxNotification)
-        .where(models.OutboxNotification.message_id.in_(message_ids)))
-    return result.rowcount
-
-
-@oslo_db_api.safe_for_db_retry
-@oslo_db_api.retry_on_deadlock
-@main_context_manager.writer
-def outbox_record_attempt(context, message_ids: list[str]) -> None:
-    """Count a failed publish of these notifications."""
-    context.session.execute(
-        sa.update(models.OutboxNotification)
-        .where(models.OutboxNotification.message_id.in_(message_ids))
-        .values(attempts=models.OutboxNotification.attempts + 1))
-
-
-@oslo_db_api.safe_for_db_retry
-@main_context_manager.reader
-def outbox_count(context) -> int:
-    return context.session.execute(
-        sa.select(sa.func.count()).select_from(models.OutboxNotification)
-    ).scalar_one()
+def outbox_stats(context) -> dict[str, dict[str, Any]]:
+    """{kind: {'pending': rows, 'oldest': created_at of the oldest}}."""
+    query = sa.select(_OUTBOX.c.kind, sa.func.count(),
+                      sa.func.min(_OUTBOX.c.created_at)).group_by(
+                          _OUTBOX.c.kind)
+    return {kind: {'pending': count, 'oldest': oldest}
+            for kind, count, oldest in context.session.execute(query)}
 
 
 # Services

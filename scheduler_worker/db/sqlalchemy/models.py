@@ -101,30 +101,38 @@ class Service(SoftDeleteTimestamps, Base):
     disabled_reason = sa.Column(sa.String(255))
 
 
-class OutboxNotification(Base):
-    """A notification committed with its outcome, waiting to be published.
+class OutboxMessage(Base):
+    """A message committed with the state it reports, waiting to be sent.
 
     Written in the transaction that records the outcome, deleted once the
     broker confirmed it: a crash in between leaves the row, and the relay
-    publishes it again under the same message_id.
+    sends it again, byte for byte. A row says what it is (``kind``: a
+    notification, or an RPC cast) and where it goes: the routing key is
+    ``topic``, or ``topic.server`` when a server is named, on ``exchange``.
     """
 
     __tablename__ = 'notification_outbox'
     __table_args__ = (
-        sa.Index('ix_notification_outbox_created_at', 'created_at'),
+        sa.Index('ix_notification_outbox_next_attempt_at',
+                 'next_attempt_at'),
         TABLE_ARGS,
     )
 
-    message_id = sa.Column(sa.String(36), primary_key=True)
-    priority = sa.Column(sa.String(16), nullable=False)
-    event_type = sa.Column(sa.String(255), nullable=False)
-    # NOTE: the whole oslo.messaging notification (context keys included),
-    # as JSON: the relay publishes exactly what was committed.
+    id = sa.Column(sa.String(36), primary_key=True)
+    kind = sa.Column(sa.String(16), nullable=False)
+    exchange = sa.Column(sa.String(255), nullable=False)
+    topic = sa.Column(sa.String(255), nullable=False)
+    server = sa.Column(sa.String(255))
+    # NOTE: the message exactly as oslo.messaging's AMQP driver puts it on
+    # the wire (envelope, unique id, context keys), as JSON.
     body = sa.Column(sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql',
                                             'mariadb'), nullable=False)
     created_at = sa.Column(DateTime, default=timeutils.utcnow,
                            nullable=False)
+    # NOTE: publishes that were tried and not confirmed; the relay takes a
+    # row again once next_attempt_at has passed.
     attempts = sa.Column(sa.Integer, default=0, nullable=False)
+    next_attempt_at = sa.Column(DateTime, nullable=False)
 
 
 # NOTE: capability reports are free-form JSON; MySQL's TEXT stops at 64 KiB.
