@@ -1,0 +1,1 @@
+"""The lean reference: the worker's job, done by the benchmark's own code."""
