@@ -87,11 +87,15 @@ def measure_point(stage: Stage, listener: CommitListener,
 
 def measure(stage: Stage, max_rate: float, loads: list[float],
             seconds: float, stall: float, warmup: int = 200) -> dict:
-    """Every load point on one running worker, after a short warm-up."""
+    """Every load point on one running consumer, after a short warm-up.
+
+    The consumer is the worker, or the lean reference (the stage says),
+    which does not declare its queue: the stage must have declared it.
+    """
     stage.database.add_commit_trigger()
     listener = CommitListener(stage.database)
     listener.start()
-    stage.start_worker()
+    stage.start_consumer()
     publisher = broker.Publisher(stage.vhost.amqp_url, window=50)
     try:
         stage.wait_consuming(stage.variant.workers)

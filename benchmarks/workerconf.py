@@ -5,12 +5,18 @@ import dataclasses
 
 @dataclasses.dataclass
 class Variant:
-    """One worker configuration to measure: a label, processes, overrides."""
+    """One worker configuration to measure: a label, processes, overrides.
+
+    ``lean``: the benchmark's lean reference runs in the worker's place,
+    with ``workers`` processes (the settings then only shape the config
+    that ``db sync`` and the queue declaration use).
+    """
 
     label: str
     workers: int = 1
     settings: list[tuple[str, str, str]] = dataclasses.field(
         default_factory=list)
+    lean: bool = False
 
 
 def parse_setting(text: str) -> tuple[str, str, str]:
