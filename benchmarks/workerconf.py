@@ -53,6 +53,21 @@ def parse_variant(spec: str, base: list[tuple[str, str, str]],
     return variant
 
 
+def default_variants(workers: int,
+                     base: list[tuple[str, str, str]]) -> list[Variant]:
+    """What a run without --variant measures: the defaults, and with two
+    processes (each is held against the lean reference with as many)."""
+    variants = [Variant('default', workers, list(base))]
+    if workers == 1:
+        variants.append(Variant('two-processes', 2, list(base)))
+    return variants
+
+
+def process_counts(variants: list[Variant]) -> list[int]:
+    """The lean reference's process counts: 1, and each variant's."""
+    return sorted({1} | {variant.workers for variant in variants})
+
+
 def sections(transport_url: str, database_url: str, topic: str, host: str,
              log_file: str, variant: Variant) -> dict[str, dict[str, str]]:
     """The options of one run: its vhost, database, topic, then overrides."""
