@@ -156,6 +156,27 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _measure(run: Run, phases: list[str], profile: bool) -> None:
+    """The phases asked for, in order; the references in the first stage."""
+    with_worker = 'worker' in phases
+    references = {'raw', 'lean'} & set(phases)
+    if with_worker or references:
+        for index, variant in enumerate(
+                run.variants if with_worker else run.variants[:1]):
+            first = index == 0
+            run.phase('worker %s' % variant.label, run.worker_throughput,
+                      index, variant, first and 'raw' in references,
+                      with_worker, first and 'lean' in references)
+    if 'latency' in phases:
+        run.phase('latency', run.latency)
+        if 'lean' in phases:
+            run.phase('latency lean', run.latency_lean)
+    if 'rss' in phases:
+        run.phase('rss', run.rss)
+    if profile:
+        run.phase('profile', run.profile)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.from_json:
@@ -168,23 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, _interrupt)
     run = Run(args, measured)
     try:
-        with_worker = 'worker' in args.phases
-        references = {'raw', 'lean'} & set(args.phases)
-        if with_worker or references:
-            for index, variant in enumerate(
-                    measured if with_worker else measured[:1]):
-                first = index == 0
-                run.phase('worker %s' % variant.label, run.worker_throughput,
-                          index, variant, first and 'raw' in references,
-                          with_worker, first and 'lean' in references)
-        if 'latency' in args.phases:
-            run.phase('latency', run.latency)
-            if 'lean' in args.phases:
-                run.phase('latency lean', run.latency_lean)
-        if 'rss' in args.phases:
-            run.phase('rss', run.rss)
-        if args.profile:
-            run.phase('profile', run.profile)
+        _measure(run, args.phases, args.profile)
     except KeyboardInterrupt as exc:
         say('interrupted (%s): stopping workers, dropping databases and '
             'vhosts' % (exc or 'SIGINT'))

@@ -130,18 +130,7 @@ class Run:
         stage = None
         try:
             stage = self.open('tp%d' % index, variant)
-            stage.declare_queues()
-            copies = raw_drain.queues(args.raw_repeats) if with_raw else []
-            if with_lean:
-                copies += [LEAN_QUEUE % processes for processes in
-                           workerconf.process_counts(self.variants)]
-            for queue in copies:
-                stage.admin.declare(queue, stage.topic)
-            preloaded = feed.preload(stage.vhost.amqp_url, stage.topic,
-                                     args.casts, Progress(
-                                         'preload %s' % stage.tag,
-                                         args.casts, stall=args.stall))
-            self.result.setdefault('preload', preloaded)
+            self._preload(stage, with_raw, with_lean)
             if with_raw:
                 self.result['raw_kombu'] = raw_drain.drain_each(
                     stage, args.casts, args.raw_repeats, args.stall)
@@ -159,6 +148,21 @@ class Run:
         finally:
             if stage is not None:
                 self.release(stage)
+
+    def _preload(self, stage: Stage, with_raw: bool,
+                 with_lean: bool) -> None:
+        """The worker's queue, the references' beside it; one preload."""
+        stage.declare_queues()
+        copies = raw_drain.queues(self.args.raw_repeats) if with_raw else []
+        if with_lean:
+            copies += [LEAN_QUEUE % processes for processes in
+                       workerconf.process_counts(self.variants)]
+        for queue in copies:
+            stage.admin.declare(queue, stage.topic)
+        self.result.setdefault('preload', feed.preload(
+            stage.vhost.amqp_url, stage.topic, self.args.casts, Progress(
+                'preload %s' % stage.tag, self.args.casts,
+                stall=self.args.stall)))
 
     def _lean(self, owner: Stage) -> None:
         """The lean reference drains its copies, 1 process, then more."""

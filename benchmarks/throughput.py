@@ -46,26 +46,9 @@ def measure(stage: Stage, total: int, stall: float, poll: float = 0.2,
         attach(worker)
     progress = Progress('drain %s' % stage.tag, total, stall=stall,
                         check=stage.check_worker)
-    rows_done = notes_done = None
-    timeline = []
-    while True:
-        rows = stage.database.volume_count()
-        notes = stage.count_notifications()
-        now = time.monotonic()
-        if rows >= total and rows_done is None:
-            rows_done = now
-        if notes['info'] + notes['error'] >= total and notes_done is None:
-            notes_done = now
-        if not timeline or now - timeline[-1][0] - started >= 1:
-            timeline.append((now - started, rows, notes['info']))
-        if rows_done and notes_done:
-            break
-        progress.update(rows, 'notified %d, errors %d' % (
-            notes['info'], notes['error']),
-            marker=(rows, notes['info'], notes['error']))
-        time.sleep(poll)
+    rows_done, notes_done, notes, timeline = _wait_done(
+        stage, total, started, progress, poll)
     finished = max(rows_done, notes_done)
-    timeline.append((finished - started, rows, notes['info']))
     seconds = finished - started
     cpu, busy = worker.cpu(), workerproc.machine_busy()
     cpu_seconds = sum(cpu.values()) - sum(cpu_before.values())
@@ -95,6 +78,36 @@ def measure(stage: Stage, total: int, stall: float, poll: float = 0.2,
         activity_before, stage.database.activity(),
         stage.database.statements - statements_before, total)
     return result
+
+
+def _wait_done(stage: Stage, total: int, started: float,
+               progress: Progress, poll: float) -> tuple:
+    """Poll until ``total`` rows and notifications; when each was reached.
+
+    Returns (rows done, notifications done, the notification counts, a
+    timeline of (seconds, rows, notifications) about every second, and at
+    the end).
+    """
+    rows_done = notes_done = None
+    timeline = []
+    while True:
+        rows = stage.database.volume_count()
+        notes = stage.count_notifications()
+        now = time.monotonic()
+        if rows >= total and rows_done is None:
+            rows_done = now
+        if notes['info'] + notes['error'] >= total and notes_done is None:
+            notes_done = now
+        if not timeline or now - timeline[-1][0] - started >= 1:
+            timeline.append((now - started, rows, notes['info']))
+        if rows_done and notes_done:
+            timeline.append((max(rows_done, notes_done) - started, rows,
+                             notes['info']))
+            return rows_done, notes_done, notes, timeline
+        progress.update(rows, 'notified %d, errors %d' % (
+            notes['info'], notes['error']),
+            marker=(rows, notes['info'], notes['error']))
+        time.sleep(poll)
 
 
 def _per_cast(before: dict, after: dict, own_statements: int,
