@@ -53,6 +53,10 @@ def annotate(result: dict) -> None:
         if lean:
             entry['ratio_to_lean'] = (measured['casts_per_s']
                                       / lean['casts_per_s'])
+            # NOTE: on a machine busy with others, casts/s follows the
+            # CPU share each process gets; CPU per cast does not.
+            entry['cpu_per_cast_to_lean'] = (measured['cpu_ms_per_cast']
+                                             / lean['cpu_ms_per_cast'])
 
 
 def verdicts(result: dict) -> list[tuple[str, bool]]:
@@ -101,7 +105,8 @@ def _ratio(value: float | None) -> str:
 
 
 def _drain_line(label: str, measured: dict, to_lean: float | None,
-                to_raw: float | None) -> list[str]:
+                to_raw: float | None,
+                cpu_to_lean: float | None = None) -> list[str]:
     """A drain by the worker or the lean reference, and what it cost."""
     lines = ['  %-36s %8.1f %s %s %7.2f %6.0f%% %6.0f%%  %d errors' % (
         label, measured['casts_per_s'], _ratio(to_lean), _ratio(to_raw),
@@ -115,6 +120,9 @@ def _drain_line(label: str, measured: dict, to_lean: float | None,
                          '', per_cast['commits'], per_cast['rollbacks'],
                          per_cast['inserted'], per_cast['deleted'],
                          measured['amqp_connections_at_end']))
+    if cpu_to_lean is not None:
+        lines.append('  %-36s CPU per cast %.2f x the lean reference\'s'
+                     % ('', cpu_to_lean))
     return lines
 
 
@@ -146,7 +154,8 @@ def _throughput_lines(result: dict) -> list[str]:
             continue
         lines += _drain_line(label, entry['result'],
                              entry.get('ratio_to_lean'),
-                             entry.get('ratio_to_raw'))
+                             entry.get('ratio_to_raw'),
+                             entry.get('cpu_per_cast_to_lean'))
     lines += _same_notifications(result)
     return lines
 

@@ -58,6 +58,8 @@ def test_worker_ratios_are_to_the_lean_reference_with_as_many_processes():
     assert one['ratio_to_lean'] == pytest.approx(0.4)
     assert two['ratio_to_lean'] == pytest.approx(0.5)
     assert one['ratio_to_raw'] == pytest.approx(0.04)
+    assert one['cpu_per_cast_to_lean'] == pytest.approx(4.0)
+    assert two['cpu_per_cast_to_lean'] == pytest.approx(3.75)
     assert 'ratio_to_lean' not in broken
 
 
@@ -99,6 +101,8 @@ def test_summary_shows_each_drain_with_ratios_and_cpu_per_cast():
     assert lean.split()[4:8] == ['1000.0', '1.00', '0.10', '5.00']
     worker = next(line for line in lines if 'worker two-processes' in line)
     assert worker.split()[4:8] == ['800.0', '0.50', '0.08', '30.00']
+    assert lines[lines.index(worker) + 2].split()[-5:] == [
+        '3.75', 'x', 'the', 'lean', "reference's"]
     assert any('worker broken (1 proc)' in line and 'failed' in line
                for line in lines)
     assert any('the same event type, priority and payload keys' in line
