@@ -19,6 +19,7 @@ from benchmarks import casts
 from benchmarks import stats
 from benchmarks.progress import BenchFailure
 from benchmarks.progress import Progress
+from benchmarks.progress import ServiceLost
 from benchmarks.services import CommitListener
 from benchmarks.stage import Stage
 
@@ -66,6 +67,9 @@ def measure_point(stage: Stage, listener: CommitListener,
     waiting = Progress('latency %s: commits' % label, len(sent),
                        stall=stall, check=stage.check_worker)
     while True:
+        if listener.error is not None:
+            raise ServiceLost('the commit listener lost PostgreSQL: %s'
+                              % listener.error)
         seen = sum(1 for volume_id in sent if volume_id in listener.seen)
         if seen >= len(sent):
             break

@@ -23,6 +23,7 @@ from benchmarks import workerconf
 from benchmarks.progress import BenchFailure
 from benchmarks.progress import Progress
 from benchmarks.progress import say
+from benchmarks.progress import ServiceLost
 from benchmarks.progress import warn
 from benchmarks.stage import Stage
 
@@ -94,7 +95,7 @@ class Run:
                 # run and every cleanup happen.
                 broken = isinstance(exc, (
                     OSError, psycopg2.Error, amqp.exceptions.AMQPError,
-                    subprocess.CalledProcessError))
+                    subprocess.CalledProcessError, ServiceLost))
                 hint = (' (a connection to RabbitMQ or PostgreSQL broke: '
                         'was a service restarted, e.g. by a fault test?)'
                         if broken else '')

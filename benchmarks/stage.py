@@ -11,6 +11,7 @@ from benchmarks import workerproc
 from benchmarks.lean.process import LeanProcesses
 from benchmarks.progress import BenchFailure
 from benchmarks.progress import say
+from benchmarks.progress import ServiceLost
 
 # NOTE: our own queues on the notification routing keys: the worker's
 # notifier declares and fills notifications.info itself; we count on ours.
@@ -89,8 +90,12 @@ class Stage:
     def check_worker(self) -> None:
         """Fail the phase, with the consumer's last words, if it died."""
         if self.worker is not None and not self.worker.alive():
-            raise BenchFailure('%s exited with code %s\n%s' % (
-                self.what, self.worker.returncode, self.worker.log_tail()))
+            lost = (isinstance(self.worker, LeanProcesses)
+                    and self.worker.service_lost)
+            raise (ServiceLost if lost else BenchFailure)(
+                '%s exited with code %s\n%s' % (
+                    self.what, self.worker.returncode,
+                    self.worker.log_tail()))
 
     def wait_consuming(self, consumers: int, timeout: float = 90,
                        queue: str | None = None) -> float:

@@ -13,8 +13,18 @@ line arrives on stdin: several processes then start together.
 import argparse
 import signal
 import sys
+import traceback
 
+import amqp
+import kombu.exceptions
+import psycopg2
+
+from benchmarks.lean import SERVICE_LOST
 from benchmarks.lean.pipeline import Pipeline
+
+_SERVICE_ERRORS = (OSError, psycopg2.OperationalError,
+                   psycopg2.InterfaceError, amqp.exceptions.ConnectionError,
+                   kombu.exceptions.OperationalError)
 
 
 def _stop(signum, frame):
@@ -42,14 +52,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     signal.signal(signal.SIGTERM, _stop)
-    pipeline = Pipeline(args.amqp_url, args.queue, args.dsn, args.host,
-                        prefetch=args.prefetch, batch_size=args.batch_size,
-                        window=args.window_ms / 1000.0)
+    try:
+        pipeline = Pipeline(args.amqp_url, args.queue, args.dsn, args.host,
+                            prefetch=args.prefetch,
+                            batch_size=args.batch_size,
+                            window=args.window_ms / 1000.0)
+    except _SERVICE_ERRORS:
+        traceback.print_exc()
+        return SERVICE_LOST
     try:
         if args.wait_for_go:
             print('ready', flush=True)
             sys.stdin.readline()
         pipeline.run()
+    except _SERVICE_ERRORS:
+        traceback.print_exc()
+        return SERVICE_LOST
     finally:
         pipeline.close()
         print('lean: %d casts in %d batches, %d refused' % (

@@ -8,6 +8,7 @@ import sys
 import time
 
 from benchmarks import workerproc
+from benchmarks.lean import SERVICE_LOST
 from benchmarks.progress import BenchFailure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -71,6 +72,11 @@ class LeanProcesses:
         if failed:
             return failed[0]
         return None if None in codes else 0
+
+    @property
+    def service_lost(self) -> bool:
+        """Whether a process exited because RabbitMQ or PostgreSQL broke."""
+        return self.returncode == SERVICE_LOST
 
     def alive(self) -> bool:
         return bool(self.processes) and all(
