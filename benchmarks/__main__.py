@@ -1,8 +1,8 @@
-"""python -m benchmarks: scheduler-worker measured against raw kombu.
+"""python -m benchmarks: scheduler-worker against a lean reference.
 
     python -m benchmarks [--casts N] [--quick] [--output FILE] [--plot FILE]
         [--doc] [--workers K] [--set GROUP.OPTION=VALUE ...]
-        [--variant '[LABEL:]OPTION=VALUE;...' ...] [--phases raw,worker,...]
+        [--variant '[LABEL:]OPTION=VALUE;...' ...] [--phases raw,lean,...]
         [--profile] [--check]
 
 See doc/performance.md for what each figure means.
@@ -24,9 +24,9 @@ from benchmarks.runner import Run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOC_PLOT = os.path.join(os.path.dirname(HERE), 'doc', 'performance.png')
-PHASES = ('raw', 'worker', 'latency', 'rss')
+PHASES = ('raw', 'lean', 'worker', 'latency', 'rss')
 
-QUICK = {'casts': 2000, 'load_seconds': 6.0, 'rss_casts': 10000,
+QUICK = {'casts': 2000, 'load_seconds': 4.0, 'rss_casts': 6000,
          'rss_chunk': 1000, 'warmup': 100, 'profile_casts': 2000}
 FULL = {'casts': 20000, 'load_seconds': 25.0, 'rss_casts': 100000,
         'rss_chunk': 5000, 'warmup': 200, 'profile_casts': 10000}
@@ -55,8 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog='python -m benchmarks', description=__doc__.splitlines()[0])
     parser.add_argument('--casts', type=int, help='casts preloaded for the '
                         'throughput phases (default 20000; quick 2000)')
-    parser.add_argument('--quick', action='store_true', help='a ~2 minute '
-                        'smoke run: small N, short load points, 10k RSS')
+    parser.add_argument('--quick', action='store_true', help='a ~2-3 minute '
+                        'smoke run: small N, short load points, 6k RSS')
     parser.add_argument('--output', help='JSON result (default '
                         'benchmarks/results/<UTC timestamp>.json)')
     parser.add_argument('--plot', help='write the PNG plot here')
@@ -71,19 +71,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         default=[], metavar='[LABEL:]OPTION=VALUE;...',
                         help='a worker variant to measure (repeatable); '
                         'the first one also runs the latency, RSS and '
-                        'profile phases. workers=K sets the processes.')
+                        'profile phases. workers=K sets the processes. '
+                        'Default: the defaults, and two processes.')
     parser.add_argument('--phases', type=_phases, default=list(PHASES),
                         help='comma list of %s (default: all), or none '
                         '(e.g. with --profile)' % ','.join(PHASES))
-    parser.add_argument('--loads', type=_loads, default=[0.25, 0.5, 0.75],
-                        help='latency load points, %% of max (25,50,75)')
+    parser.add_argument('--loads', type=_loads,
+                        default=[0.1, 0.25, 0.5, 0.75],
+                        help='latency load points, %% of the worker\'s '
+                        'max (10,25,50,75)')
     parser.add_argument('--load-seconds', type=float,
-                        help='seconds per load point (25; quick 6)')
+                        help='seconds per load point (25; quick 4)')
     parser.add_argument('--max-rate', type=float, help='casts/s the load '
                         'points are taken from, when the worker phase is '
                         'not run')
     parser.add_argument('--rss-casts', type=int,
-                        help='casts of the RSS phase (100000; quick 10000)')
+                        help='casts of the RSS phase (100000; quick 6000)')
     parser.add_argument('--rss-chunk', type=int, help='casts published '
                         'whenever the RSS backlog is below it (5000)')
     parser.add_argument('--profile', action='store_true', help='also '
@@ -104,7 +107,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--from-json', metavar='FILE', help='measure '
                         'nothing: summarise (and --plot) a saved result')
     parser.add_argument('--check', action='store_true', help='exit 1 when '
-                        'a target of issue 4 is missed')
+                        'a target of issue 13 is missed')
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -122,7 +125,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def variants(args: argparse.Namespace) -> list[workerconf.Variant]:
     base = [workerconf.parse_setting(text) for text in args.settings]
     if not args.variants:
-        return [workerconf.Variant('default', args.workers, base)]
+        return workerconf.default_variants(args.workers, base)
     return [workerconf.parse_variant(spec, base, args.workers)
             for spec in args.variants]
 
@@ -145,11 +148,33 @@ def replay(args: argparse.Namespace) -> int:
         samples = result['rss']['samples']
         for key in ('workers_kb', 'master_kb'):
             result['rss'][key] = stats.growth([s[key] for s in samples])
+    report.annotate(result)
     print(report.summary(result), flush=True)
     if args.plot:
         plot.draw(result, args.plot)
         say('plot written to %s' % args.plot)
     return 0
+
+
+def _measure(run: Run, phases: list[str], profile: bool) -> None:
+    """The phases asked for, in order; the references in the first stage."""
+    with_worker = 'worker' in phases
+    references = {'raw', 'lean'} & set(phases)
+    if with_worker or references:
+        for index, variant in enumerate(
+                run.variants if with_worker else run.variants[:1]):
+            first = index == 0
+            run.phase('worker %s' % variant.label, run.worker_throughput,
+                      index, variant, first and 'raw' in references,
+                      with_worker, first and 'lean' in references)
+    if 'latency' in phases:
+        run.phase('latency', run.latency)
+        if 'lean' in phases:
+            run.phase('latency lean', run.latency_lean)
+    if 'rss' in phases:
+        run.phase('rss', run.rss)
+    if profile:
+        run.phase('profile', run.profile)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,19 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, _interrupt)
     run = Run(args, measured)
     try:
-        with_worker = 'worker' in args.phases
-        if with_worker or 'raw' in args.phases:
-            for index, variant in enumerate(
-                    measured if with_worker else measured[:1]):
-                run.phase('worker %s' % variant.label, run.worker_throughput,
-                          index, variant, index == 0 and 'raw' in args.phases,
-                          with_worker)
-        if 'latency' in args.phases:
-            run.phase('latency', run.latency)
-        if 'rss' in args.phases:
-            run.phase('rss', run.rss)
-        if args.profile:
-            run.phase('profile', run.profile)
+        _measure(run, args.phases, args.profile)
     except KeyboardInterrupt as exc:
         say('interrupted (%s): stopping workers, dropping databases and '
             'vhosts' % (exc or 'SIGINT'))
@@ -188,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         run.result['machine']['load_average_at_end'] = os.getloadavg()
         run.result['finished_utc'] = datetime.datetime.now(
             datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        report.annotate(run.result)
         report.write_json(run.result, args.output)
     print(report.summary(run.result), flush=True)
     say('result written to %s' % args.output)

@@ -19,6 +19,7 @@ from benchmarks import casts
 from benchmarks import stats
 from benchmarks.progress import BenchFailure
 from benchmarks.progress import Progress
+from benchmarks.progress import ServiceLost
 from benchmarks.services import CommitListener
 from benchmarks.stage import Stage
 
@@ -66,6 +67,9 @@ def measure_point(stage: Stage, listener: CommitListener,
     waiting = Progress('latency %s: commits' % label, len(sent),
                        stall=stall, check=stage.check_worker)
     while True:
+        if listener.error is not None:
+            raise ServiceLost('the commit listener lost PostgreSQL: %s'
+                              % listener.error)
         seen = sum(1 for volume_id in sent if volume_id in listener.seen)
         if seen >= len(sent):
             break
@@ -87,11 +91,15 @@ def measure_point(stage: Stage, listener: CommitListener,
 
 def measure(stage: Stage, max_rate: float, loads: list[float],
             seconds: float, stall: float, warmup: int = 200) -> dict:
-    """Every load point on one running worker, after a short warm-up."""
+    """Every load point on one running consumer, after a short warm-up.
+
+    The consumer is the worker, or the lean reference (the stage says),
+    which does not declare its queue: the stage must have declared it.
+    """
     stage.database.add_commit_trigger()
     listener = CommitListener(stage.database)
     listener.start()
-    stage.start_worker()
+    stage.start_consumer()
     publisher = broker.Publisher(stage.vhost.amqp_url, window=50)
     try:
         stage.wait_consuming(stage.variant.workers)

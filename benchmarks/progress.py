@@ -9,6 +9,10 @@ class BenchFailure(Exception):
     """A phase cannot finish: the message says what was seen and where."""
 
 
+class ServiceLost(Exception):
+    """RabbitMQ or PostgreSQL went away under a phase: run it again."""
+
+
 def say(text: str) -> None:
     print('%s %s' % (time.strftime('%H:%M:%S'), text), flush=True)
 

@@ -23,18 +23,13 @@ from benchmarks import workerconf
 from benchmarks.progress import BenchFailure
 from benchmarks.progress import Progress
 from benchmarks.progress import say
+from benchmarks.progress import ServiceLost
 from benchmarks.progress import warn
 from benchmarks.stage import Stage
 
-# NOTE: ack_each is the reference the worker is compared with; the others
-# bracket it: acking every 100 at once, and decoding each envelope.
-RAW_DRAINS = {
-    'ack_each': ('bench-raw-ack-each', {}, 'ack each'),
-    'multi_ack': ('bench-raw-multi-ack', {'multi_ack': 100},
-                  'ack multiple every 100'),
-    'ack_each_decoded': ('bench-raw-decoded', {'decode': True},
-                         'ack each, JSON decoded'),
-}
+# NOTE: the lean reference with N processes drains its own copy of the
+# preload, bound beside the worker's queue.
+LEAN_QUEUE = 'bench-lean-%dp'
 
 
 class Run:
@@ -54,9 +49,11 @@ class Run:
             'args': vars(args), 'machine': machine.describe(),
             'failures': []}
 
-    def open(self, tag: str, variant: workerconf.Variant) -> Stage:
-        say('[%s] creating vhost, database (db sync), config' % tag)
-        stage = Stage(self.id, tag, variant, self.dir)
+    def open(self, tag: str, variant: workerconf.Variant,
+             beside: Stage | None = None, queue: str | None = None) -> Stage:
+        say('[%s] creating %sdatabase (db sync), config' % (
+            tag, '' if beside else 'vhost, '))
+        stage = Stage(self.id, tag, variant, self.dir, beside, queue)
         self.stages.append(stage)
         return stage
 
@@ -98,7 +95,7 @@ class Run:
                 # run and every cleanup happen.
                 broken = isinstance(exc, (
                     OSError, psycopg2.Error, amqp.exceptions.AMQPError,
-                    subprocess.CalledProcessError))
+                    subprocess.CalledProcessError, ServiceLost))
                 hint = (' (a connection to RabbitMQ or PostgreSQL broke: '
                         'was a service restarted, e.g. by a fault test?)'
                         if broken else '')
@@ -120,8 +117,9 @@ class Run:
     # Phases
 
     def worker_throughput(self, index: int, variant: workerconf.Variant,
-                          with_raw: bool, with_worker: bool = True) -> None:
-        """Preload; raw kombu drains its copies; the worker drains its own."""
+                          with_raw: bool, with_worker: bool = True,
+                          with_lean: bool = False) -> None:
+        """Preload; the references drain their copies; the worker its own."""
         args = self.args
         entry = {'variant': variant.label, 'workers': variant.workers,
                  'settings': variant.settings}
@@ -133,27 +131,18 @@ class Run:
         stage = None
         try:
             stage = self.open('tp%d' % index, variant)
-            stage.declare_queues()
+            self._preload(stage, with_raw, with_lean)
             if with_raw:
-                for queue in self._raw_queues():
-                    stage.admin.declare(queue, stage.topic)
-            preloaded = feed.preload(stage.vhost.amqp_url, stage.topic,
-                                     args.casts, Progress(
-                                         'preload %s' % stage.tag,
-                                         args.casts, stall=args.stall))
-            self.result.setdefault('preload', preloaded)
-            if with_raw:
-                self._raw(stage)
+                self.result['raw_kombu'] = raw_drain.drain_each(
+                    stage, args.casts, args.raw_repeats, args.stall)
+            if with_lean:
+                self._lean(stage)
             if not with_worker:
                 return
             say('[%s] worker %s, %d process(es), drains %d casts' % (
                 stage.tag, variant.label, variant.workers, args.casts))
             entry['result'] = throughput.measure(stage, args.casts,
                                                  args.stall)
-            raw = self.result.get('raw_kombu', {}).get('ack_each')
-            if raw:
-                entry['ratio_to_raw'] = (entry['result']['casts_per_s']
-                                         / raw['casts_per_s'])
         except BaseException as exc:
             entry['error'] = str(exc) or type(exc).__name__
             raise
@@ -161,30 +150,37 @@ class Run:
             if stage is not None:
                 self.release(stage)
 
-    def _raw_queues(self) -> list[str]:
-        return ['%s-%d' % (queue, repeat)
-                for repeat in range(self.args.raw_repeats)
-                for queue, _, _ in RAW_DRAINS.values()]
+    def _preload(self, stage: Stage, with_raw: bool,
+                 with_lean: bool) -> None:
+        """The worker's queue, the references' beside it; one preload."""
+        stage.declare_queues()
+        copies = raw_drain.queues(self.args.raw_repeats) if with_raw else []
+        if with_lean:
+            copies += [LEAN_QUEUE % processes for processes in
+                       workerconf.process_counts(self.variants)]
+        for queue in copies:
+            stage.admin.declare(queue, stage.topic)
+        self.result.setdefault('preload', feed.preload(
+            stage.vhost.amqp_url, stage.topic, self.args.casts, Progress(
+                'preload %s' % stage.tag, self.args.casts,
+                stall=self.args.stall)))
 
-    def _raw(self, stage: Stage) -> None:
-        """Each raw drain ``raw_repeats`` times, interleaved; the median."""
-        runs: dict[str, list[dict]] = {key: [] for key in RAW_DRAINS}
-        for repeat in range(self.args.raw_repeats):
-            for key, (queue, options, text) in RAW_DRAINS.items():
-                say('[raw] kombu drains %d casts, prefetch 100, %s (%d/%d)'
-                    % (self.args.casts, text, repeat + 1,
-                       self.args.raw_repeats))
-                name = '%s-%d' % (queue, repeat)
-                runs[key].append(raw_drain.drain(
-                    stage.vhost.amqp_url, name, self.args.casts,
-                    Progress('raw %s' % key, self.args.casts,
-                             stall=self.args.stall), **options))
-                stage.admin.delete(name)
-        raw = self.result.setdefault('raw_kombu', {})
-        for key, measured in runs.items():
-            ordered = sorted(measured, key=lambda r: r['casts_per_s'])
-            raw[key] = dict(ordered[len(ordered) // 2], runs_casts_per_s=[
-                r['casts_per_s'] for r in measured])
+    def _lean(self, owner: Stage) -> None:
+        """The lean reference drains its copies, 1 process, then more."""
+        entries = self.result['lean'] = []
+        for processes in workerconf.process_counts(self.variants):
+            say('[lean] reference, %d process(es), drains %d casts' % (
+                processes, self.args.casts))
+            stage = self.open('lean-%dp' % processes, workerconf.Variant(
+                'lean', processes, lean=True), beside=owner,
+                queue=LEAN_QUEUE % processes)
+            try:
+                entries.append({'processes': processes,
+                                'result': throughput.measure(
+                                    stage, self.args.casts,
+                                    self.args.stall)})
+            finally:
+                self.release(stage)
 
     def max_rate(self) -> float:
         if self.args.max_rate:
@@ -196,13 +192,29 @@ class Run:
         return first['casts_per_s']
 
     def latency(self) -> None:
+        """The worker at each load point (fractions of its maximum)."""
         rate = self.max_rate()
-        stage = self.open('lat', self.variants[0])
+        say('[lat] offered loads %s of %.1f casts/s, %.0f s each' % (
+            ', '.join('%.0f%%' % (load * 100) for load in self.args.loads),
+            rate, self.args.load_seconds))
+        self.result['latency'] = self._latency('lat', self.variants[0],
+                                               rate)
+
+    def latency_lean(self) -> None:
+        """The lean reference at the worker's load points, same rates."""
+        rate = self.max_rate()
+        say('[lat-lean] the lean reference at the same offered loads')
+        self.result['latency_lean'] = self._latency(
+            'lat-lean', workerconf.Variant(
+                'lean', self.variants[0].workers, lean=True), rate)
+
+    def _latency(self, tag: str, variant: workerconf.Variant,
+                 rate: float) -> dict:
+        stage = self.open(tag, variant)
         try:
-            say('[lat] offered loads %s of %.1f casts/s, %.0f s each' % (
-                ', '.join('%.0f%%' % (load * 100) for load in
-                          self.args.loads), rate, self.args.load_seconds))
-            self.result['latency'] = latency.measure(
+            if variant.lean:
+                stage.declare_queues()
+            return latency.measure(
                 stage, rate, self.args.loads, self.args.load_seconds,
                 self.args.stall, warmup=self.args.warmup)
         finally:

@@ -193,6 +193,7 @@ class CommitListener(threading.Thread):
     def __init__(self, database: Database) -> None:
         super().__init__(name='commit-listener', daemon=True)
         self.seen: dict[str, float] = {}
+        self.error: psycopg2.Error | None = None
         self._connection = database.connect()
         with self._connection.cursor() as cursor:
             cursor.execute('LISTEN bench_volumes')
@@ -200,13 +201,18 @@ class CommitListener(threading.Thread):
 
     def run(self) -> None:
         connection = self._connection
-        while not self._stopping.is_set():
-            if select.select([connection], [], [], 0.2)[0]:
-                connection.poll()
-                now = time.time()
-                for notify in connection.notifies:
-                    self.seen[notify.payload] = now
-                connection.notifies.clear()
+        try:
+            while not self._stopping.is_set():
+                if select.select([connection], [], [], 0.2)[0]:
+                    connection.poll()
+                    now = time.time()
+                    for notify in connection.notifies:
+                        self.seen[notify.payload] = now
+                    connection.notifies.clear()
+        except psycopg2.Error as exc:
+            # NOTE: PostgreSQL restarted under us; the phase waiting for
+            # commits sees it, instead of waiting for a stall.
+            self.error = exc
 
     def stop(self) -> None:
         self._stopping.set()

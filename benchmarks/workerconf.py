@@ -5,12 +5,18 @@ import dataclasses
 
 @dataclasses.dataclass
 class Variant:
-    """One worker configuration to measure: a label, processes, overrides."""
+    """One worker configuration to measure: a label, processes, overrides.
+
+    ``lean``: the benchmark's lean reference runs in the worker's place,
+    with ``workers`` processes (the settings then only shape the config
+    that ``db sync`` and the queue declaration use).
+    """
 
     label: str
     workers: int = 1
     settings: list[tuple[str, str, str]] = dataclasses.field(
         default_factory=list)
+    lean: bool = False
 
 
 def parse_setting(text: str) -> tuple[str, str, str]:
@@ -45,6 +51,21 @@ def parse_variant(spec: str, base: list[tuple[str, str, str]],
     if variant.workers < 1:
         raise ValueError('workers must be at least 1 in %r' % spec)
     return variant
+
+
+def default_variants(workers: int,
+                     base: list[tuple[str, str, str]]) -> list[Variant]:
+    """What a run without --variant measures: the defaults, and with two
+    processes (each is held against the lean reference with as many)."""
+    variants = [Variant('default', workers, list(base))]
+    if workers == 1:
+        variants.append(Variant('two-processes', 2, list(base)))
+    return variants
+
+
+def process_counts(variants: list[Variant]) -> list[int]:
+    """The lean reference's process counts: 1, and each variant's."""
+    return sorted({1} | {variant.workers for variant in variants})
 
 
 def sections(transport_url: str, database_url: str, topic: str, host: str,

@@ -131,6 +131,10 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        return self.process.poll() if self.process is not None else None
+
     def workers(self) -> list[int]:
         """The processes that consume: the master's children, or itself."""
         return descendants(self.pid) or [self.pid]

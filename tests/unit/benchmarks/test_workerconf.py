@@ -69,3 +69,19 @@ def test_rendered_config_reads_back_with_overrides_last():
     assert parser['database']['connection'] == 'postgresql://db'
     assert parser['database']['max_pool_size'] == '20'
     assert parser['oslo_messaging_notifications']['driver'] == 'messagingv2'
+
+
+def test_a_run_without_variants_measures_one_process_and_two():
+    base = [('scheduler', 'batch_size', '32')]
+    variants = workerconf.default_variants(1, base)
+    assert [(v.label, v.workers, v.settings, v.lean) for v in variants] == [
+        ('default', 1, base, False), ('two-processes', 2, base, False)]
+    assert [v.label for v in workerconf.default_variants(3, [])] == [
+        'default']
+
+
+def test_the_lean_reference_runs_with_one_process_and_each_variants():
+    variants = [workerconf.Variant('a', 3), workerconf.Variant('b', 2),
+                workerconf.Variant('c', 3)]
+    assert workerconf.process_counts(variants) == [1, 2, 3]
+    assert workerconf.process_counts([workerconf.Variant('a')]) == [1]
