@@ -133,12 +133,16 @@ def drop_database(url: str) -> None:
 
 
 class Database:
-    """A fresh database, synced, and patched into the DB API for this test."""
+    """A fresh database, synced, and patched into the DB API for this test.
 
-    def __init__(self, backend: str, tmp_path) -> None:
+    ``engine_args`` go to oslo.db's create_engine (pool sizes, connection
+    parameters).
+    """
+
+    def __init__(self, backend: str, tmp_path, **engine_args) -> None:
         self.backend = backend
         self.url = create_database(backend, tmp_path)
-        self.engine = engines.create_engine(self.url)
+        self.engine = engines.create_engine(self.url, **engine_args)
         migration.db_sync(engine=self.engine)
         self._unpatch = sqla_api.main_context_manager.patch_engine(
             self.engine)

@@ -1,10 +1,14 @@
 """The DB API facade: thin functions over the configured backend.
 
-Callers import this module, never the backend. The backend is loaded on
-first use (``lazy=True``), so the [database] options parsed at start-up
-decide which database is used.
+Callers import this module, never the backend. The facade is built on
+first use, from the [database] options parsed by then: ``backend`` picks
+the backend, and ``use_db_reconnect``, ``db_max_retries``,
+``db_retry_interval``, ``db_inc_retry_interval`` and
+``db_max_retry_interval`` are the one retry policy, which oslo.db's DBAPI
+wraps around each whole transaction the backend marks retriable.
 """
 
+import functools
 from typing import Any
 
 from oslo_db import api as oslo_db_api
@@ -13,19 +17,26 @@ from scheduler_worker import conf
 
 _BACKEND_MAPPING = {'sqlalchemy': 'scheduler_worker.db.sqlalchemy.api'}
 
-IMPL = oslo_db_api.DBAPI.from_config(conf.CONF,
-                                     backend_mapping=_BACKEND_MAPPING,
-                                     lazy=True)
+
+@functools.cache
+def _impl() -> oslo_db_api.DBAPI:
+    return oslo_db_api.DBAPI.from_config(conf.CONF,
+                                         backend_mapping=_BACKEND_MAPPING,
+                                         lazy=True)
 
 
-def ping(context) -> None:
-    """Raise unless the database answers."""
-    return IMPL.ping(context)
+def is_temporary(exc: BaseException) -> bool:
+    """Whether a failure is the database's, passing: try again later.
+
+    Deadlocks, lock timeouts, lost or refused connections, a connection
+    pool with none free. Never a reason to give a request up.
+    """
+    return isinstance(exc, _impl().TEMPORARY_ERRORS)
 
 
 def pool_checked_out() -> int:
     """Database connections this process has in use right now."""
-    return IMPL.pool_checked_out()
+    return _impl().pool_checked_out()
 
 
 def volume_create(context, values: dict[str, Any],
@@ -38,7 +49,7 @@ def volume_create(context, values: dict[str, Any],
     if the id is already taken, CapacityClaimFailed if the pool has no room
     left; either way nothing is stored.
     """
-    return IMPL.volume_create(context, values, outbox=outbox, claim=claim)
+    return _impl().volume_create(context, values, outbox=outbox, claim=claim)
 
 
 def writer(context):
@@ -47,7 +58,7 @@ def writer(context):
     Only pool_claim and volume_insert_many are meant for it; retry the
     whole block from outside with oslo_db.api.wrap_db_retry.
     """
-    return IMPL.writer(context)
+    return _impl().writer(context)
 
 
 def pool_claim(context, claim: dict[str, Any]) -> None:
@@ -55,7 +66,7 @@ def pool_claim(context, claim: dict[str, Any]) -> None:
 
     Raises CapacityClaimFailed (and changes nothing) if it has no room.
     """
-    return IMPL.pool_claim(context, claim)
+    return _impl().pool_claim(context, claim)
 
 
 def volume_insert_many(context, volumes: list[dict[str, Any]],
@@ -64,23 +75,23 @@ def volume_insert_many(context, volumes: list[dict[str, Any]],
 
     A taken id raises oslo.db's DBDuplicateEntry.
     """
-    return IMPL.volume_insert_many(context, volumes, outbox)
+    return _impl().volume_insert_many(context, volumes, outbox)
 
 
 def volume_get(context, volume_id: str) -> dict[str, Any]:
     """The volume with this id; raises VolumeNotFound."""
-    return IMPL.volume_get(context, volume_id)
+    return _impl().volume_get(context, volume_id)
 
 
 def volume_get_all(context, filters: dict[str, Any] | None = None,
                    limit: int | None = None) -> list[dict[str, Any]]:
     """Volumes matching equality filters, newest first."""
-    return IMPL.volume_get_all(context, filters=filters, limit=limit)
+    return _impl().volume_get_all(context, filters=filters, limit=limit)
 
 
 def volume_count_by_host(context, hosts: list[str]) -> dict[str, int]:
     """Live volumes (not deleted, not in error) on each of these hosts."""
-    return IMPL.volume_count_by_host(context, hosts)
+    return _impl().volume_count_by_host(context, hosts)
 
 
 def volume_update(context, volume_id: str, values: dict[str, Any],
@@ -88,59 +99,59 @@ def volume_update(context, volume_id: str, values: dict[str, Any],
                   outbox: list[dict[str, Any]] | None = None
                   ) -> dict[str, Any]:
     """Update a volume if its columns hold ``expected``; VolumeNotFound."""
-    return IMPL.volume_update(context, volume_id, values, expected=expected,
+    return _impl().volume_update(context, volume_id, values, expected=expected,
                               outbox=outbox)
 
 
 def outbox_add(context, outbox: list[dict[str, Any]]) -> None:
     """Store notifications that report no stored outcome."""
-    return IMPL.outbox_add(context, outbox)
+    return _impl().outbox_add(context, outbox)
 
 
 def outbox_get_pending(context, older_than: float = 0,
                        limit: int = 100) -> list[dict[str, Any]]:
     """Notifications committed at least ``older_than`` seconds ago."""
-    return IMPL.outbox_get_pending(context, older_than=older_than,
+    return _impl().outbox_get_pending(context, older_than=older_than,
                                    limit=limit)
 
 
 def outbox_delete(context, message_ids: list[str]) -> int:
     """Forget notifications the broker confirmed."""
-    return IMPL.outbox_delete(context, message_ids)
+    return _impl().outbox_delete(context, message_ids)
 
 
 def outbox_record_attempt(context, message_ids: list[str]) -> None:
-    return IMPL.outbox_record_attempt(context, message_ids)
+    return _impl().outbox_record_attempt(context, message_ids)
 
 
 def outbox_count(context) -> int:
     """How many notifications wait to be published."""
-    return IMPL.outbox_count(context)
+    return _impl().outbox_count(context)
 
 
 def service_create(context, values: dict[str, Any]) -> dict[str, Any]:
-    return IMPL.service_create(context, values)
+    return _impl().service_create(context, values)
 
 
 def service_get_or_create(context, host: str, binary: str,
                           topic: str) -> dict[str, Any]:
     """The services row of (host, binary), created if missing."""
-    return IMPL.service_get_or_create(context, host, binary, topic)
+    return _impl().service_get_or_create(context, host, binary, topic)
 
 
 def service_get_by_host_and_binary(context, host: str,
                                    binary: str) -> dict[str, Any]:
-    return IMPL.service_get_by_host_and_binary(context, host, binary)
+    return _impl().service_get_by_host_and_binary(context, host, binary)
 
 
 def service_get_all(context,
                     binary: str | None = None) -> list[dict[str, Any]]:
-    return IMPL.service_get_all(context, binary=binary)
+    return _impl().service_get_all(context, binary=binary)
 
 
 def service_heartbeat(context, service_id: int) -> dict[str, Any]:
     """Record that the service is alive now."""
-    return IMPL.service_heartbeat(context, service_id)
+    return _impl().service_heartbeat(context, service_id)
 
 
 def backend_report(context, backend: dict[str, Any],
@@ -151,19 +162,19 @@ def backend_report(context, backend: dict[str, Any],
     newer. Pools missing from the report are marked deleted; the capacity
     claimed from a pool is never changed by a report.
     """
-    return IMPL.backend_report(context, backend, pools, static=static)
+    return _impl().backend_report(context, backend, pools, static=static)
 
 
 def backend_get(context, host: str) -> dict[str, Any]:
     """The backend ``host@backend`` with its live pools; BackendNotFound."""
-    return IMPL.backend_get(context, host)
+    return _impl().backend_get(context, host)
 
 
 def backend_get_all(context) -> list[dict[str, Any]]:
     """Every backend with its live pools."""
-    return IMPL.backend_get_all(context)
+    return _impl().backend_get_all(context)
 
 
 def pool_get_all(context) -> list[dict[str, Any]]:
     """Every live pool, each with its backend under 'backend'."""
-    return IMPL.pool_get_all(context)
+    return _impl().pool_get_all(context)
