@@ -39,43 +39,22 @@ def pool_checked_out() -> int:
     return _impl().pool_checked_out()
 
 
-def volume_create(context, values: dict[str, Any],
-                  outbox: list[dict[str, Any]] | None = None,
-                  claim: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Create a volume with its notifications, in one transaction.
+def volume_create_all(context, volumes: list[dict[str, Any]],
+                      claims: list[dict[str, Any]],
+                      outbox: list[dict[str, Any]]) -> None:
+    """Insert volumes and notifications, claim capacity: one transaction.
 
-    With ``claim`` ({'pool_id', 'host', 'size', 'thick'}) the volume's size
-    is claimed from its pool in the same transaction. Raises VolumeExists
-    if the id is already taken, CapacityClaimFailed if the pool has no room
-    left; either way nothing is stored.
+    Each claim ({'pool_id', 'host', 'size', 'thick'}) adds a share to its
+    pool; give them in pool id order. Raises DBDuplicateEntry if an id is
+    taken, CapacityClaimFailed if a pool has no room left for its share;
+    either way nothing is stored.
     """
-    return _impl().volume_create(context, values, outbox=outbox, claim=claim)
+    return _impl().volume_create_all(context, volumes, claims, outbox)
 
 
-def writer(context):
-    """A transaction that the functions called inside it join.
-
-    Only pool_claim and volume_insert_many are meant for it; retry the
-    whole block from outside with oslo_db.api.wrap_db_retry.
-    """
-    return _impl().writer(context)
-
-
-def pool_claim(context, claim: dict[str, Any]) -> None:
-    """Claim a pool's capacity, in the caller's transaction.
-
-    Raises CapacityClaimFailed (and changes nothing) if it has no room.
-    """
-    return _impl().pool_claim(context, claim)
-
-
-def volume_insert_many(context, volumes: list[dict[str, Any]],
-                       outbox: list[dict[str, Any]]) -> None:
-    """Insert volumes with their notifications, in the caller's transaction.
-
-    A taken id raises oslo.db's DBDuplicateEntry.
-    """
-    return _impl().volume_insert_many(context, volumes, outbox)
+def volume_get_existing(context, volume_ids: list[str]) -> set[str]:
+    """Which of these ids are taken, by live or deleted volumes."""
+    return _impl().volume_get_existing(context, volume_ids)
 
 
 def volume_get(context, volume_id: str) -> dict[str, Any]:
@@ -92,15 +71,6 @@ def volume_get_all(context, filters: dict[str, Any] | None = None,
 def volume_count_by_host(context, hosts: list[str]) -> dict[str, int]:
     """Live volumes (not deleted, not in error) on each of these hosts."""
     return _impl().volume_count_by_host(context, hosts)
-
-
-def volume_update(context, volume_id: str, values: dict[str, Any],
-                  expected: dict[str, Any] | None = None,
-                  outbox: list[dict[str, Any]] | None = None
-                  ) -> dict[str, Any]:
-    """Update a volume if its columns hold ``expected``; VolumeNotFound."""
-    return _impl().volume_update(context, volume_id, values, expected=expected,
-                              outbox=outbox)
 
 
 def outbox_add(context, outbox: list[dict[str, Any]]) -> None:

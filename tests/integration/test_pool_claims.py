@@ -2,6 +2,7 @@
 
 import datetime
 import threading
+import uuid
 
 from oslo_utils import timeutils
 
@@ -31,9 +32,11 @@ def test_concurrent_claims_and_reports_never_overfill_a_pool(any_db):
     def claimer():
         start.wait()
         for _ in range(ATTEMPTS):
+            admin = context.get_admin_context()
             try:
-                objects.Volume(context=context.get_admin_context(), size=5,
-                               host=pool['host']).create(claim=claim)
+                objects.Volume.create_all(admin, [objects.Volume.new(
+                    admin, id=str(uuid.uuid4()), size=5,
+                    host=pool['host'])], claims=[claim])
                 outcomes.append('placed')
             except exception.CapacityClaimFailed:
                 outcomes.append('full')
