@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from scheduler_worker import context
 from scheduler_worker import exception
 from scheduler_worker import notifications
-from scheduler_worker import objects
 from scheduler_worker import volumes
 from scheduler_worker.db import api as db
 from scheduler_worker.objects import primitives
@@ -238,39 +237,14 @@ def test_named_pool_is_checked_and_claimed(creator):
     assert _allocated(db) == {'unit@lvm#pool': 2}
 
 
-class _Competitor:
-    """Another worker's transaction, committed between plan and claim.
-
-    Wraps the scheduler's pools(): right after the batch read them, a
-    real transaction on another connection claims ``size`` GiB of the
-    named pool. Once: a second read sees the pools as they now are.
-    """
-
-    def __init__(self, scheduler, pool_host: str, size: int) -> None:
-        self._read = scheduler.pools
-        self.pool_host, self.size, self.done = pool_host, size, False
-        scheduler.pools = self.pools
-
-    def pools(self, admin):
-        pools = self._read(admin)
-        if not self.done:
-            self.done = True
-            [pool] = [p for p in pools if p.host == self.pool_host]
-            objects.Volume.create_all(
-                context.get_admin_context(),
-                [objects.Volume.new(None, id=str(uuid.uuid4()),
-                                    size=self.size, host=pool.host)],
-                claims=[pool.claim(self.size, False)])
-        return pools
-
-
 def test_claim_lost_to_another_worker_is_placed_again_on_fresh_pools(
         creator):
     create, capture, db = creator
     fixtures.static_backend('second@lvm#pool', total_gb=20)
     # NOTE: the batch plans both volumes on second@ (more free room) from
     # the pools it read; the competitor then takes 15 of second@'s 20 GiB.
-    competitor = _Competitor(create.scheduler, 'second@lvm#pool', 15)
+    competitor = fixtures.CompetingClaim(create.scheduler,
+                                         'second@lvm#pool', 15)
     ids = [str(uuid.uuid4()), str(uuid.uuid4())]
     results = create.create([_request({'id': i, 'size': 4}) for i in ids])
     assert competitor.done
@@ -286,7 +260,7 @@ def test_claim_lost_to_another_worker_is_placed_again_on_fresh_pools(
 
 def test_claim_lost_with_no_room_left_anywhere_is_no_valid_backend(creator):
     create, capture, db = creator
-    _Competitor(create.scheduler, 'unit@lvm#pool', 10)
+    fixtures.CompetingClaim(create.scheduler, 'unit@lvm#pool', 10)
     refused = _one(create, {'size': 4, 'display_name': 'late'})
     assert 'No backend has 4 GiB of free capacity left (the most is 2 GiB' \
         in str(refused.cause)
