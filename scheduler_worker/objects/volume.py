@@ -3,6 +3,7 @@
 from typing import Any
 
 from oslo_versionedobjects import fields
+from oslo_versionedobjects import fields as ovo_fields
 
 from scheduler_worker.db import api as db
 from scheduler_worker.objects import base
@@ -45,13 +46,16 @@ class Volume(base.SchedulerWorkerObject, base.VersionedObjectDictCompat):
         'deleted': fields.BooleanField(default=False),
     }
 
+    # NOTE: what new() fills in; obj_set_defaults() would look at every
+    # field of every volume of a batch to find these.
+    _DEFAULTS = {name: field.default for name, field in fields.items()
+                 if field.default is not ovo_fields.UnspecifiedDefault}
+
     @classmethod
     def new(cls, context, **values: Any) -> 'Volume':
         """A volume not stored yet: these values, the defaults for the rest
         (status ``creating``)."""
-        volume = cls(context=context, **values)
-        volume.obj_set_defaults()
-        return volume
+        return cls(context=context, **dict(cls._DEFAULTS, **values))
 
     @classmethod
     def get_by_id(cls, context, volume_id: str) -> 'Volume':
