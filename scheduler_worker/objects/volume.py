@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from oslo_utils import uuidutils
 from oslo_versionedobjects import fields
 from oslo_versionedobjects import fields as ovo_fields
 
@@ -61,6 +62,19 @@ class Volume(base.SchedulerWorkerObject, base.VersionedObjectDictCompat):
     def get_by_id(cls, context, volume_id: str) -> 'Volume':
         return cls._from_db_object(context, cls(),
                                    db.volume_get(context, volume_id))
+
+    def create(self) -> None:
+        """Insert this volume: create_all() of one, defaults filled in.
+
+        An id is drawn when it has none. Raises DBDuplicateEntry if the id
+        is taken.
+        """
+        for name, default in self._DEFAULTS.items():
+            if not self.obj_attr_is_set(name):
+                setattr(self, name, default)
+        if not self.obj_attr_is_set('id'):
+            self.id = uuidutils.generate_uuid()
+        self.create_all(self._context, [self])
 
     @staticmethod
     def create_all(context, volumes: list['Volume'],

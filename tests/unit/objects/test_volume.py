@@ -34,6 +34,15 @@ def test_create_all_persists_fields_metadata_and_defaults(sqlite_db):
     assert len(objects.VolumeList.get_all(_ctx())) == 2
 
 
+def test_create_fills_defaults_and_draws_an_id(sqlite_db):
+    volume = objects.Volume(context=_ctx(), size=3, metadata={'a': 'b'})
+    volume.create()
+    again = objects.Volume.get_by_id(_ctx(), volume.id)
+    assert (again.size, again.status, again.metadata) == (
+        3, 'creating', {'a': 'b'})
+    assert again.created_at is not None
+
+
 def test_create_all_with_a_taken_id_stores_nothing(sqlite_db):
     objects.Volume.create_all(
         _ctx(), [objects.Volume.new(_ctx(), id=VOLUME_ID, size=1)])
