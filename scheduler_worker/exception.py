@@ -32,6 +32,10 @@ class InvalidMessage(Invalid):
     msg_fmt = 'Cannot handle this message: %(reason)s'
 
 
+class InvalidContext(Invalid):
+    msg_fmt = 'Cannot accept the request context: %(reason)s'
+
+
 class UnsupportedObject(Invalid):
     msg_fmt = ('Cannot accept object %(name)s %(version)s from namespace '
                '%(namespace)s: %(reason)s')
@@ -69,6 +73,19 @@ class CapacityClaimFailed(SchedulerWorkerException):
     """A pool had no room left when the claim was made: try the next one."""
 
     msg_fmt = 'Pool %(pool)s has no room left for %(size)s GiB.'
+
+
+class Refused(SchedulerWorkerException):
+    """A request refused, recorded (volume in error) and reported already.
+
+    ``cause`` is the reason, as Invalid or NoValidBackend said it.
+    """
+
+    msg_fmt = 'Request refused: %(cause)s'
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(cause=cause)
+        self.cause = cause
 
 
 class TemporaryFailure(SchedulerWorkerException):

@@ -7,7 +7,6 @@ from oslo_db import exception as db_exc
 import oslo_messaging
 
 from scheduler_worker import exception
-from scheduler_worker import volume_batches
 from scheduler_worker import volumes
 from scheduler_worker.scheduler import backends
 
@@ -84,12 +83,14 @@ class SchedulerManager:
         LOG.debug('Ignoring notify_service_capabilities from %s',
                   backend or host)
 
-    @oslo_messaging.expected_exceptions(exception.Invalid,
-                                        exception.NoValidBackend)
+    @oslo_messaging.expected_exceptions(exception.Refused)
     def create_volume(self, context, volume=None, request_spec=None,
                       filter_properties=None, snapshot_id=None,
                       image_id=None, backup_id=None, **kwargs) -> None:
         """Place a volume on a pool, persist it and report it (RPC API 3.0).
+
+        The RPC server hands casts to CreateVolumeBatch; this method
+        serves the same for one RPC call, as a batch of one.
 
         :param volume: a Volume (ours or Cinder's 1.x primitive) or a dict
             of Cinder's volume fields; ``size`` is required.
@@ -101,22 +102,21 @@ class SchedulerManager:
         :param image_id: accepted for Cinder compatibility.
         :param backup_id: accepted for Cinder compatibility.
         :param kwargs: arguments a newer 3.x client may add; ignored.
-        :raises Invalid: the request cannot be honoured; the volume is
-            recorded in error and an ERROR notification was sent.
-        :raises NoValidBackend: no pool can hold the volume; recorded and
-            reported the same way.
-        :raises TemporaryFailure: the database stayed unreachable through
-            oslo.db's retries; the cast should be handled again later.
+        :raises Refused: the request cannot be honoured (Invalid, or no
+            pool can hold it: NoValidBackend); the volume is recorded in
+            error and an ERROR notification was sent.
+        :raises Invalid: the request has no volume id to record it
+            under; nothing was recorded or reported.
         """
         LOG.debug('create_volume cast received (message %s)',
                   context.message_id)
         if kwargs:
             LOG.debug('Ignoring create_volume arguments %s',
                       ', '.join(sorted(kwargs)))
-        try:
-            self._creator.create(context, volume, request_spec=request_spec)
-        except (db_exc.DBConnectionError, db_exc.DBDeadlock) as exc:
-            raise exception.TemporaryFailure(reason=str(exc)) from exc
+        [result] = self._creator.create(
+            [volumes.Request(context, volume, request_spec)])
+        if result is not None:
+            raise result
 
 
 class CreateVolumeBatch:
@@ -130,25 +130,23 @@ class CreateVolumeBatch:
     method = 'create_volume'
     target = SchedulerManager.target
 
-    def __init__(self, batches: volume_batches.BatchCreator) -> None:
-        self._batches = batches
+    def __init__(self, creator: volumes.VolumeCreator) -> None:
+        self._creator = creator
 
-    def __call__(self, casts: list[tuple[Any, dict[str, Any]]]
-                 ) -> list[BaseException | None]:
-        """Outcomes of (context, create_volume arguments) pairs.
+    def __call__(self, casts: list[Any]) -> list[Exception | None]:
+        """Outcomes of decoded casts (messaging.batches.Cast: context,
+        create_volume arguments, and what decoding refused).
 
-        :returns: per cast, None (stored) or the refusal (recorded and
-            reported).
-        :raises TemporaryFailure: the database stayed unreachable.
+        :returns: per cast, None (stored), Refused (recorded and
+            reported) or Invalid (poison: nothing recorded).
+        :raises: what the whole batch cannot get past: a temporary
+            database failure, TemporaryFailure.
         """
-        for context, _ in casts:
+        for cast in casts:
             LOG.debug('create_volume cast received (message %s, in a batch '
-                      'of %d)', context.message_id, len(casts),
-                      extra={'context': context})
-        requests = [(context, kwargs.get('volume'),
-                     kwargs.get('request_spec'))
-                    for context, kwargs in casts]
-        try:
-            return self._batches.create(requests)
-        except (db_exc.DBConnectionError, db_exc.DBDeadlock) as exc:
-            raise exception.TemporaryFailure(reason=str(exc)) from exc
+                      'of %d)', cast.context.message_id, len(casts),
+                      extra={'context': cast.context})
+        return self._creator.create([
+            volumes.Request(cast.context, cast.kwargs.get('volume'),
+                            cast.kwargs.get('request_spec'), cast.refusal)
+            for cast in casts])

@@ -6,6 +6,7 @@ from oslo_config import cfg
 import oslo_messaging
 
 from scheduler_worker import context as sw_context
+from scheduler_worker import exception
 from scheduler_worker.objects import base as objects_base
 
 
@@ -25,7 +26,11 @@ class RequestContextSerializer(oslo_messaging.Serializer):
         return context.to_dict()
 
     def deserialize_context(self, context: dict[str, Any]):
-        return sw_context.RequestContext.from_dict(context)
+        """The sender's RequestContext; InvalidContext for a wrong type."""
+        try:
+            return sw_context.RequestContext.from_dict(context)
+        except ValueError as exc:
+            raise exception.InvalidContext(reason=str(exc)) from None
 
 
 def rpc_serializer() -> RequestContextSerializer:

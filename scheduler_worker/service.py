@@ -16,7 +16,6 @@ from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import rpc
 from scheduler_worker import systemd
-from scheduler_worker import volume_batches
 from scheduler_worker import volumes
 from scheduler_worker.db import api as db
 from scheduler_worker.messaging import server as rpc_server
@@ -148,9 +147,9 @@ class WorkerService(service.Service):
             max_message_bytes=group.max_message_bytes,
             batch_size=group.batch_size,
             batch_timeout=group.batch_window_ms / 1000.0,
-            batch_handlers=[manager.CreateVolumeBatch(
-                volume_batches.BatchCreator(creator))],
-            concurrency=group.concurrency)
+            batch_handlers=[manager.CreateVolumeBatch(creator)],
+            concurrency=group.concurrency,
+            dead_letter_policy=group.dead_letter_policy)
 
     def report_state(self) -> None:
         try:

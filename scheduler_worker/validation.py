@@ -28,10 +28,16 @@ def _string(name: str, value: Any) -> str | None:
     if any(ord(c) < 32 and c not in '\t\n\r' for c in value):
         raise ValueError('%s must not contain NUL or control characters'
                          % name)
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        # NOTE: JSON may carry lone surrogates ("\ud800"), which no
+        # database driver can encode.
+        raise ValueError('%s must be valid Unicode text' % name) from None
     return value
 
 
-def _uuid(name: str, value: Any) -> str | None:
+def check_uuid(name: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not uuidutils.is_uuid_like(value):
@@ -88,7 +94,7 @@ def _short(value: Any, limit: int = 40) -> Any:
 
 
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
-    'id': _uuid,
+    'id': check_uuid,
     'user_id': _string,
     'project_id': _string,
     'host': _string,
@@ -98,9 +104,9 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     'attach_status': _one_of(CREATE_ATTACH_STATUSES),
     'display_name': _string,
     'display_description': _string,
-    'volume_type_id': _uuid,
-    'snapshot_id': _uuid,
-    'source_volid': _uuid,
+    'volume_type_id': check_uuid,
+    'snapshot_id': check_uuid,
+    'source_volid': check_uuid,
     'bootable': _boolean,
     'multiattach': _boolean,
     'metadata': _metadata,

@@ -1,14 +1,25 @@
-"""Creating a volume from a cast: check, place, persist once, report.
+"""Creating volumes from create_volume casts: one path for one or many.
 
-Placing a volume is choosing a pool (the scheduler's candidates, best
-first) and claiming the volume's size from it in the transaction that
-inserts the volume and its notification. A claim that finds the pool full
-(another worker was faster) rolls the whole transaction back and the next
-candidate is tried; when none is left, the volume ends in error with
-NoValidBackend. A redelivered cast fails on its duplicate id before it
-claims anything.
+A single cast is a batch of one. Each request is checked on its own
+(_prepare: no side effect); then the batch reads the pools once, places
+every volume in memory, counting what the batch itself takes (_plan), and
+stores every outcome in one transaction (_commit): the placed volumes in
+status ``creating`` with one capacity claim per pool, the refused ones in
+status ``error``, each with its notification. After the commit the
+notifications are published together.
+
+Per request, the outcome is: stored; refused and recorded (volume in
+error, ERROR notification), which needs a volume id; already stored (a
+redelivery: no new row, no new notification); or, for the whole batch, a
+temporary failure, raised. A request without a readable volume id is
+poison: nothing can be recorded, and its exception is returned unreported
+for the RPC server to reject and report. A claim lost to another worker
+(the pools read were stale) places the batch again from fresh pool
+states; a row the database refuses is found by storing the batch one by
+one, and recorded in error with what the database takes.
 """
 
+import collections
 import dataclasses
 from typing import Any
 import uuid
@@ -18,11 +29,13 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
+from scheduler_worker import context as sw_context
 from scheduler_worker import exception
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import validation
-from scheduler_worker.objects import cinder
+from scheduler_worker.db import api as db
+from scheduler_worker.objects import primitives
 from scheduler_worker.scheduler import driver
 from scheduler_worker.scheduler import request as scheduler_request
 
@@ -34,30 +47,63 @@ LOG = logging.getLogger(__name__)
 # same way in every release, or a redelivery would create a second volume.
 _MESSAGE_ID_NAMESPACE = uuid.UUID('5a3b8a2c-7a0e-4c59-9f0a-3c1f3e1d2b6d')
 
+# NOTE: how often a batch is placed again after losing a claim to another
+# worker before it is handed back to the queue (TemporaryFailure): each
+# loss means another transaction took room meanwhile, so the workers as a
+# whole progress; a batch that keeps losing waits rather than spins.
+MAX_PLANS = 5
+
+# NOTE: what Cinder's failure notification reports of a refused volume.
+_PROPERTIES = ('size', 'availability_zone', 'display_name',
+               'display_description', 'user_id', 'project_id', 'status',
+               'attach_status', 'volume_type_id', 'metadata')
+
 
 def derived_volume_id(message_id: str) -> str:
     """The volume id of a cast that sent none: stable across redelivery."""
     return str(uuid.uuid5(_MESSAGE_ID_NAMESPACE, message_id))
 
 
-def _requested_fields(volume: Any) -> dict[str, Any]:
-    """The fields a cast asks for, whatever form its volume came in."""
-    if isinstance(volume, objects.Volume):
-        return {name: getattr(volume, name) for name in volume.fields
-                if volume.obj_attr_is_set(name)}
-    if cinder.is_primitive(volume):
-        data = volume.get('versioned_object.data')
-        exc = exception.UnsupportedObject(
-            reason='expected a Volume of version 1.x',
-            **cinder.describe(volume))
-        exc.volume_id = data.get('id') if isinstance(data, dict) else None
-        raise exc
-    if volume is None:
-        raise exception.InvalidVolume(reason='volume is required')
-    if not isinstance(volume, dict):
-        raise exception.InvalidVolume(
-            reason='volume must be an object, not %s' % type(volume).__name__)
-    return volume
+@dataclasses.dataclass
+class Request:
+    """A decoded create_volume cast.
+
+    ``refusal`` is what decoding found wrong with it (its context), if
+    anything: the request is then refused, and recorded if it can be.
+    """
+
+    context: Any
+    volume: Any = None
+    request_spec: Any = None
+    refusal: exception.Invalid | None = None
+
+
+@dataclasses.dataclass
+class _Item:
+    """A checked request: what storing it, or its refusal, needs."""
+
+    context: Any
+    volume_id: str | None
+    values: dict[str, Any]
+    spec: dict[str, Any]
+    properties: dict[str, Any]
+    refusal: Exception | None = None
+    request: scheduler_request.VolumeRequest | None = None
+    volume: Any = None
+    result: Exception | None = None
+
+
+@dataclasses.dataclass
+class _Placement:
+    """What one plan does with an item: a pool, or a refusal."""
+
+    item: _Item
+    pool: Any = None
+    refusal: Exception | None = None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _with_owner(raw: dict[str, Any], properties: dict[str, Any],
@@ -75,29 +121,48 @@ def _with_owner(raw: dict[str, Any], properties: dict[str, Any],
     return raw
 
 
-def _spec_and_properties(request_spec: Any) -> tuple[dict, dict]:
-    spec = cinder.to_plain(request_spec)
-    spec = spec if isinstance(spec, dict) else {}
-    properties = spec.get('volume_properties')
-    return spec, properties if isinstance(properties, dict) else {}
+def _volume_id(context, volume: Any) -> str | None:
+    """The id a request's volume is recorded under; None: no volume."""
+    data = primitives.volume_data(volume)
+    if data is None:
+        return None
+    if data.get('id') is None:
+        return (derived_volume_id(context.message_id) if context.message_id
+                else uuidutils.generate_uuid())
+    try:
+        return validation.check_uuid('id', data['id'])
+    except ValueError:
+        return None
 
 
-def _properties_of(values: dict[str, Any]) -> dict[str, Any]:
-    keys = ('size', 'availability_zone', 'display_name',
-            'display_description', 'user_id', 'project_id', 'status',
-            'attach_status', 'volume_type_id', 'metadata')
-    return {k: values[k] for k in keys if k in values}
+def _prepare(request: Request, max_size: int) -> _Item:
+    """Check a request; refusals are noted, not recorded yet."""
+    context = request.context
+    volume_id = _volume_id(context, request.volume)
+    item = _Item(context, volume_id, {'id': volume_id}, {}, {},
+                 refusal=request.refusal)
+    try:
+        item.spec = primitives.request_spec_fields(request.request_spec)
+        item.properties = _dict(item.spec.get('volume_properties'))
+        raw = _with_owner(primitives.volume_fields(request.volume),
+                          item.properties, context)
+    except exception.Invalid as exc:
+        item.refusal = item.refusal or exc
+        return item
+    values, problems = validation.check_volume(raw, max_size)
+    item.values = dict(values, id=volume_id)
+    if problems and item.refusal is None:
+        item.refusal = exception.InvalidVolume(reason='; '.join(problems))
+    if item.refusal is None:
+        item.request = scheduler_request.VolumeRequest.from_cast(
+            context, item.values, raw, item.spec)
+    return item
 
 
-@dataclasses.dataclass
-class Prepared:
-    """A checked create_volume request, ready to be placed and stored."""
-
-    context: Any
-    values: dict[str, Any]
-    spec: dict[str, Any]
-    properties: dict[str, Any]
-    request: scheduler_request.VolumeRequest
+def _log_duplicate(item: _Item) -> None:
+    LOG.info('Volume %s already exists: duplicate delivery, nothing to do',
+             item.volume_id, volume_id=item.volume_id, context=item.context)
+    item.result = None
 
 
 def log_created(context, volume) -> None:
@@ -105,14 +170,6 @@ def log_created(context, volume) -> None:
     LOG.info('Created volume %s (%s GiB) on host %s', volume.id,
              volume.size, volume.host or '-', volume_id=volume.id,
              context=context)
-
-
-def placed_values(values: dict[str, Any], pool) -> dict[str, Any]:
-    """The volume's values once it is placed on ``pool``."""
-    placed = dict(values, host=pool.host, scheduled_at=timeutils.utcnow())
-    placed['availability_zone'] = (values.get('availability_zone')
-                                   or pool.availability_zone)
-    return placed
 
 
 class VolumeCreator:
@@ -124,135 +181,167 @@ class VolumeCreator:
         self.max_size = max_size
         self.scheduler = scheduler
 
-    def create(self, context, volume: Any,
-               request_spec: Any = None) -> objects.Volume:
-        """Place the requested volume, persist it once and report it.
+    def create(self, requests: list[Request]) -> list[Exception | None]:
+        """Create the volume of each request, all in one transaction.
 
-        Raises Invalid or NoValidBackend (after recording the volume in
-        error and sending the ERROR notification) when the request cannot
-        be honoured.
+        Returns, per request: None when its volume is stored (now or by
+        an earlier delivery); Refused when it was refused, recorded and
+        reported; the Invalid exception when nothing could be recorded
+        (poison, not reported). Raises what the whole batch cannot get
+        past: a temporary database failure, TemporaryFailure.
         """
-        return self.place(self.prepare(context, volume, request_spec))
+        items = [_prepare(request, self.max_size) for request in requests]
+        recordable, again = {}, []
+        for item in items:
+            if item.volume_id is None:
+                item.result = item.refusal
+            elif item.volume_id in recordable:
+                # NOTE: the same cast twice in one fetch (a client's
+                # retried publish): the first one is its outcome.
+                again.append(item)
+            else:
+                recordable[item.volume_id] = item
+        if recordable:
+            self._store_isolating(list(recordable.values()))
+        for item in again:
+            _log_duplicate(item)
+        return [item.result for item in items]
 
-    def prepare(self, context, volume: Any,
-                request_spec: Any = None) -> 'Prepared':
-        """Check a request; what place() (or a batch) needs to store it.
+    def _store_isolating(self, items: list[_Item]) -> None:
+        """Store a batch; if the database refuses it, one by one."""
+        try:
+            self._store(items)
+        except (db_exc.DBError, db_exc.DBInvalidUnicodeParameter) as exc:
+            if db.is_temporary(exc):
+                raise
+            if len(items) == 1:
+                self._store_refused_by_database(items[0], exc)
+                return
+            LOG.warning('The database refused a batch of %d volumes (%s); '
+                        'storing them one by one', len(items),
+                        type(exc).__name__)
+            for item in items:
+                self._store_isolating([item])
 
-        Raises Invalid after recording the refusal and reporting it.
+    def _store_refused_by_database(self, item: _Item,
+                                   exc: Exception) -> None:
+        LOG.error('Database refused volume %s: %s', item.volume_id, exc,
+                  volume_id=item.volume_id, context=item.context)
+        item.refusal = exception.InvalidVolume(
+            reason='the database refused it (%s)' % type(exc).__name__)
+        item.request = None
+        # NOTE: the values themselves may be what the database refuses;
+        # the id and status alone still tell the user.
+        try:
+            self._store([item])
+        except (db_exc.DBError, db_exc.DBInvalidUnicodeParameter) as again:
+            if db.is_temporary(again):
+                raise
+            item.values = {'id': item.volume_id}
+            self._store([item])
+
+    def _store(self, items: list[_Item]) -> None:
+        """Place and store the items in one transaction; set their result.
+
+        A lost claim places them again from fresh pool states; an id found
+        taken (a redelivery, or another worker on the same cast) leaves
+        that item out as already stored.
         """
-        spec, properties = _spec_and_properties(request_spec)
-        try:
-            raw = _with_owner(_requested_fields(volume), properties, context)
-        except exception.Invalid as exc:
-            self._fail(context, getattr(exc, 'volume_id', None), {}, spec,
-                       properties, exc)
-            raise
-        values, problems = validation.check_volume(raw, self.max_size)
-        if 'id' not in raw and context.message_id:
-            values['id'] = derived_volume_id(context.message_id)
-        if problems:
-            exc = exception.InvalidVolume(reason='; '.join(problems))
-            self._fail(context, values.get('id'), values, spec, properties,
-                       exc)
-            raise exc
-        values.setdefault('id', uuidutils.generate_uuid())
-        request = scheduler_request.VolumeRequest.from_cast(
-            context, values, raw, spec)
-        return Prepared(context, values, spec, properties, request)
-
-    def place(self, item: 'Prepared') -> objects.Volume:
-        """Persist the volume on the first candidate pool with room left."""
-        context, values = item.context, item.values
-        try:
-            pools = self.scheduler.candidates(context, item.request)
-        except exception.NoValidBackend as exc:
-            self.fail(item, exc)
-            raise
-        for pool in pools:
+        admin = sw_context.get_admin_context()
+        taken: set[str] = set()
+        for _ in range(MAX_PLANS):
+            plan = self._plan(admin, [i for i in items
+                                      if i.volume_id not in taken])
             try:
-                return self._persist(context, placed_values(values, pool),
-                                     item.spec, item.properties,
-                                     pool.claim(item.request.size,
-                                                item.request.thick))
+                rows = self._commit(admin, plan) if plan else []
             except exception.CapacityClaimFailed as exc:
-                LOG.info('Volume %s: %s Trying the next pool.',
-                         values['id'], exc, volume_id=values['id'],
-                         context=context)
-        exc = exception.NoValidBackend(
-            reason='No backend has %d GiB of free capacity left: concurrent '
-                   'requests took the room of all %d candidates'
-                   % (item.request.size, len(pools)))
-        self.fail(item, exc)
-        raise exc
+                LOG.info('%s Placing %d volumes again.', exc, len(plan))
+                continue
+            except db_exc.DBDuplicateEntry:
+                taken = db.volume_get_existing(
+                    admin, [item.volume_id for item in items])
+                continue
+            self._settled(plan, [i for i in items if i.volume_id in taken])
+            self.outbox.publish(rows)
+            return
+        raise exception.TemporaryFailure(
+            reason='other workers took the room of the pools chosen, or '
+                   'ids of this batch, %d times in a row' % MAX_PLANS)
 
-    def fail(self, item: 'Prepared', exc: Exception) -> None:
-        """Record a prepared volume in error and report why."""
-        self._fail(item.context, item.values['id'], item.values, item.spec,
-                   item.properties, exc)
+    def _plan(self, admin, items: list[_Item]) -> list[_Placement]:
+        """Each volume's first choice, counting what the batch takes."""
+        placing = [item for item in items if item.refusal is None]
+        pools = self.scheduler.pools(admin) if placing else []
+        plan = []
+        for item in items:
+            if item.refusal is not None:
+                plan.append(_Placement(item, refusal=item.refusal))
+                continue
+            try:
+                pool = self.scheduler.candidates(item.context, item.request,
+                                                 pools=pools)[0]
+            except exception.NoValidBackend as exc:
+                plan.append(_Placement(item, refusal=exc))
+                continue
+            pool.allocated_gb += item.request.size
+            plan.append(_Placement(item, pool=pool))
+        return plan
 
-    def _persist(self, context, values, spec, properties,
-                 claim=None) -> objects.Volume:
-        values = dict(values, created_at=timeutils.utcnow())
-        values.setdefault('id', uuidutils.generate_uuid())
-        values.setdefault('status', 'creating')
-        volume = objects.Volume(context=context, **values)
-        outbox = self.outbox.stage(context, notifications.CREATE_END, 'INFO',
-                                   notifications.volume_usage(volume))
-        try:
-            volume.create(outbox=outbox, claim=claim)
-        except exception.VolumeExists:
-            LOG.info('Volume %s already exists: duplicate delivery, '
-                     'nothing to do', values['id'], volume_id=values['id'],
-                     context=context)
-            return objects.Volume.get_by_id(context, values['id'])
-        except db_exc.DBConnectionError:
-            raise
-        except db_exc.DBError as exc:
-            LOG.error('Database refused volume %s: %s', values['id'], exc,
-                      volume_id=values['id'], context=context)
-            refused = exception.InvalidVolume(
-                reason='the database refused it (%s)' % type(exc).__name__)
-            self._fail(context, values['id'], values, spec, properties,
-                       refused)
-            raise refused from exc
-        log_created(context, volume)
-        self.outbox.publish(outbox)
-        return volume
+    def _commit(self, admin, plan: list[_Placement]) -> list[dict]:
+        """Store a plan in one transaction; return its notifications."""
+        now = timeutils.utcnow()
+        volumes, outbox = [], []
+        shares: collections.Counter = collections.Counter()
+        for placement in plan:
+            item, pool = placement.item, placement.pool
+            if pool is not None:
+                values = dict(item.values, host=pool.host, scheduled_at=now,
+                              availability_zone=item.values.get(
+                                  'availability_zone') or
+                              pool.availability_zone)
+                shares[(pool.id, pool.host, item.request.thick)] += \
+                    item.request.size
+            else:
+                values = dict(item.values, status='error')
+            volume = objects.Volume.new(item.context, created_at=now,
+                                        **values)
+            volumes.append(volume)
+            outbox.extend(self._notification(placement, volume))
+        # NOTE: in pool id order: see db.api.volume_create_all.
+        claims = [{'pool_id': pool_id, 'host': host, 'size': size,
+                   'thick': thick}
+                  for (pool_id, host, thick), size in sorted(shares.items())]
+        objects.Volume.create_all(admin, volumes, claims, outbox)
+        for placement, volume in zip(plan, volumes, strict=True):
+            placement.item.volume = volume
+        return outbox
 
-    def _fail(self, context, volume_id, values, spec, properties,
-              exc: Exception) -> None:
-        """Record the volume in error (where its id is known) and notify."""
-        LOG.error('Cannot create volume %s: %s', volume_id or '(no id)', exc,
-                  volume_id=volume_id, context=context)
-        outbox = self.outbox.stage(
-            context, notifications.CREATE_ERROR, 'ERROR',
-            notifications.create_failure(
-                volume_id, spec, properties or _properties_of(values), exc))
-        if volume_id is None:
-            self.outbox.add(outbox)
-        elif self._record_error(context, volume_id, values, outbox):
-            self.outbox.publish(outbox)
+    def _notification(self, placement: _Placement, volume) -> list[dict]:
+        item = placement.item
+        if placement.refusal is None:
+            return self.outbox.stage(
+                item.context, notifications.CREATE_END, 'INFO',
+                notifications.volume_usage(volume))
+        properties = item.properties or {
+            key: item.values[key] for key in _PROPERTIES
+            if key in item.values}
+        return self.outbox.stage(
+            item.context, notifications.CREATE_ERROR, 'ERROR',
+            notifications.create_failure(item.volume_id, item.spec,
+                                         properties, placement.refusal))
 
     @staticmethod
-    def _record_error(context, volume_id: str, values: dict,
-                      outbox: list) -> bool:
-        """Store the refused volume in status error; False if it exists."""
-        values = dict(values, id=volume_id, status='error')
-        for key in ('metadata', 'size'):
-            values.setdefault(key, None)
-        try:
-            try:
-                objects.Volume(context=context, **values).create(
-                    outbox=outbox)
-            except db_exc.DBConnectionError:
-                raise
-            except db_exc.DBError:
-                # NOTE: the values themselves may be what the database
-                # refuses; the id and status alone still tell the user.
-                objects.Volume(context=context, id=volume_id,
-                               status='error').create(outbox=outbox)
-        except exception.VolumeExists:
-            LOG.info('Volume %s already exists: not recording this '
-                     'refused delivery again', volume_id, volume_id=volume_id)
-            return False
-        return True
+    def _settled(plan: list[_Placement], taken: list[_Item]) -> None:
+        """Each item's result, with the line that tells it."""
+        for placement in plan:
+            item = placement.item
+            if placement.refusal is None:
+                log_created(item.context, item.volume)
+                item.result = None
+                continue
+            LOG.error('Cannot create volume %s: %s', item.volume_id,
+                      placement.refusal, volume_id=item.volume_id,
+                      context=item.context)
+            item.result = exception.Refused(placement.refusal)
+        for item in taken:
+            _log_duplicate(item)

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from scheduler_worker import conf as sw_conf
 from scheduler_worker import context as sw_context
 from scheduler_worker import notifications
+from scheduler_worker import objects
 from scheduler_worker import volumes
 from scheduler_worker.db import migration
 from scheduler_worker.db.sqlalchemy import api as sqla_api
@@ -134,12 +135,16 @@ def drop_database(url: str) -> None:
 
 
 class Database:
-    """A fresh database, synced, and patched into the DB API for this test."""
+    """A fresh database, synced, and patched into the DB API for this test.
 
-    def __init__(self, backend: str, tmp_path) -> None:
+    ``engine_args`` go to oslo.db's create_engine (pool sizes, connection
+    parameters).
+    """
+
+    def __init__(self, backend: str, tmp_path, **engine_args) -> None:
         self.backend = backend
         self.url = create_database(backend, tmp_path)
-        self.engine = engines.create_engine(self.url)
+        self.engine = engines.create_engine(self.url, **engine_args)
         migration.db_sync(engine=self.engine)
         self._unpatch = sqla_api.main_context_manager.patch_engine(
             self.engine)
@@ -219,6 +224,33 @@ def volume_creator(pool: str, total_gb: int, max_size: int):
     finally:
         capture.stop()
         transport.cleanup()
+
+
+class CompetingClaim:
+    """Another worker's transaction, committed between plan and claim.
+
+    Wraps a scheduler's pools(): right after the creator read them, a real
+    transaction (a connection of its own) claims ``size`` GiB of the
+    named pool and commits. Once: the next read sees the pools as they
+    now are. No thread, no timing: the race is lost every time.
+    """
+
+    def __init__(self, scheduler, pool_host: str, size: int) -> None:
+        self._read = scheduler.pools
+        self.pool_host, self.size, self.done = pool_host, size, False
+        scheduler.pools = self.pools
+
+    def pools(self, admin):
+        pools = self._read(admin)
+        if not self.done:
+            self.done = True
+            [pool] = [p for p in pools if p.host == self.pool_host]
+            other = sw_context.get_admin_context()
+            objects.Volume.create_all(
+                other, [objects.Volume.new(other, id=str(uuid.uuid4()),
+                                           size=self.size, host=pool.host)],
+                claims=[pool.claim(self.size, False)])
+        return pools
 
 
 def queue_depth(amqp_url: str, queue: str) -> int:

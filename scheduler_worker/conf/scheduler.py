@@ -67,6 +67,16 @@ scheduler_opts = [
              'messages are rejected as poison (logged, reported by an '
              'ERROR notification, dead-lettered if the queue has a '
              'dead-letter exchange).'),
+    cfg.BoolOpt(
+        'dead_letter_policy',
+        default=False,
+        help='Whether a RabbitMQ policy gives the topic queue a '
+             'dead-letter exchange (see doc/delivery.md), where the broker '
+             'keeps the casts the worker rejects as poison. The worker '
+             'cannot see policies over AMQP, so it relies on this. When '
+             'false, a rejected cast is dropped by the broker, and the '
+             'worker first logs it whole (tokens and passwords masked, at '
+             'most max_message_bytes characters).'),
     cfg.IntOpt(
         'outbox_relay_interval',
         default=10,

@@ -1,6 +1,20 @@
 """Which casts of one fetch can be handled together, in one call."""
 
 from typing import Any
+from typing import NamedTuple
+
+
+class Cast(NamedTuple):
+    """A cast as a batch handler receives it.
+
+    ``refusal`` is what is wrong with its context (InvalidContext), which
+    was replaced by an anonymous one: the handler refuses the cast, and
+    records it if it can.
+    """
+
+    context: Any
+    kwargs: dict[str, Any]
+    refusal: Exception | None = None
 
 
 def compatible(available: str, requested: Any) -> bool:

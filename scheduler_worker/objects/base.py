@@ -1,16 +1,12 @@
 """Object registry, base class, and the serializer of casts' objects."""
 
-import logging
 from typing import Any
 
 from oslo_versionedobjects import base
-from oslo_versionedobjects import exception as ovo_exc
 
-from scheduler_worker.objects import cinder
+from scheduler_worker.objects import primitives
 
-LOG = logging.getLogger(__name__)
-
-NAMESPACE = 'scheduler_worker'
+NAMESPACE = primitives.NAMESPACE
 
 ObjectListBase = base.ObjectListBase
 VersionedObjectDictCompat = base.VersionedObjectDictCompat
@@ -37,27 +33,14 @@ class SchedulerWorkerObject(base.VersionedObject):
 
 
 class ObjectSerializer(base.VersionedObjectSerializer):
-    """Rebuilds our objects and Cinder's; never fails a cast by itself.
+    """Sends our objects as primitives; hands received ones over as sent.
 
-    A primitive it cannot rebuild (unknown namespace, version or content)
-    is handed to the endpoint as sent, and the endpoint reports what is
-    wrong with it: so a bad object ends as a volume in error with an ERROR
-    notification, not as an exception inside the RPC dispatcher.
+    What a received primitive is taken for is for its reader to say (see
+    objects.primitives): nothing is rebuilt, so nothing is coerced.
     """
 
     OBJ_BASE_CLASS = SchedulerWorkerObject
 
-    def _process_object(self, context, objprim: dict[str, Any]):
-        namespace = objprim.get('versioned_object.namespace')
-        if namespace == cinder.NAMESPACE:
-            return cinder.from_primitive(objprim)
-        if namespace != NAMESPACE:
-            return objprim
-        try:
-            return self.OBJ_BASE_CLASS.obj_from_primitive(
-                objprim, context=context)
-        except (ovo_exc.VersionedObjectsException, ValueError, TypeError,
-                KeyError) as exc:
-            LOG.debug('Leaving %s primitive as sent: %s',
-                      objprim.get('versioned_object.name'), exc)
-            return objprim
+    def _process_object(self, context,
+                        objprim: dict[str, Any]) -> primitives.Primitive:
+        return primitives.Primitive.of(objprim)

@@ -4,6 +4,7 @@ from typing import Any
 
 from oslo_utils import uuidutils
 from oslo_versionedobjects import fields
+from oslo_versionedobjects import fields as ovo_fields
 
 from scheduler_worker.db import api as db
 from scheduler_worker.objects import base
@@ -27,7 +28,7 @@ class Volume(base.SchedulerWorkerObject, base.VersionedObjectDictCompat):
         'cluster_name': fields.StringField(nullable=True),
         'size': fields.IntegerField(nullable=True),
         'availability_zone': fields.StringField(nullable=True),
-        'status': fields.StringField(nullable=True),
+        'status': fields.StringField(nullable=True, default='creating'),
         'attach_status': fields.StringField(nullable=True),
         'scheduled_at': fields.DateTimeField(nullable=True),
         'launched_at': fields.DateTimeField(nullable=True),
@@ -46,40 +47,50 @@ class Volume(base.SchedulerWorkerObject, base.VersionedObjectDictCompat):
         'deleted': fields.BooleanField(default=False),
     }
 
-    # NOTE: columns the database fills in. created_at may be given, so
-    # that a notification staged before the insert carries the same time.
-    _DB_MANAGED = ('created_at', 'updated_at', 'deleted_at', 'deleted')
+    # NOTE: what new() fills in; obj_set_defaults() would look at every
+    # field of every volume of a batch to find these.
+    _DEFAULTS = {name: field.default for name, field in fields.items()
+                 if field.default is not ovo_fields.UnspecifiedDefault}
+
+    @classmethod
+    def new(cls, context, **values: Any) -> 'Volume':
+        """A volume not stored yet: these values, the defaults for the rest
+        (status ``creating``)."""
+        return cls(context=context, **dict(cls._DEFAULTS, **values))
 
     @classmethod
     def get_by_id(cls, context, volume_id: str) -> 'Volume':
         return cls._from_db_object(context, cls(),
                                    db.volume_get(context, volume_id))
 
-    def create(self, outbox: list[dict[str, Any]] | None = None,
-               claim: dict[str, Any] | None = None) -> None:
-        """Insert this volume, with its notifications, in one transaction.
+    def create(self) -> None:
+        """Insert this volume: create_all() of one, defaults filled in.
 
-        ``claim`` (see db.api.volume_create) takes the volume's capacity
-        from its pool in that same transaction. Raises VolumeExists if the
-        id is taken, CapacityClaimFailed if the pool is full; either way
-        nothing is stored.
+        An id is drawn when it has none. Raises DBDuplicateEntry if the id
+        is taken.
         """
-        values = {k: v for k, v in self.obj_get_changes().items()
-                  if k not in self._DB_MANAGED or k == 'created_at'}
-        values.setdefault('id', uuidutils.generate_uuid())
-        values.setdefault('status', 'creating')
-        db_volume = db.volume_create(self._context, values, outbox=outbox,
-                                     claim=claim)
-        self._from_db_object(self._context, self, db_volume)
+        for name, default in self._DEFAULTS.items():
+            if not self.obj_attr_is_set(name):
+                setattr(self, name, default)
+        if not self.obj_attr_is_set('id'):
+            self.id = uuidutils.generate_uuid()
+        self.create_all(self._context, [self])
 
-    def save(self, expected: dict[str, Any] | None = None,
-             outbox: list[dict[str, Any]] | None = None) -> None:
-        """Write changed fields; with ``expected``, only if still true."""
-        updates = self.obj_get_changes()
-        if updates:
-            db_volume = db.volume_update(self._context, self.id, updates,
-                                         expected=expected, outbox=outbox)
-            self._from_db_object(self._context, self, db_volume)
+    @staticmethod
+    def create_all(context, volumes: list['Volume'],
+                   claims: list[dict[str, Any]] = (),
+                   outbox: list[dict[str, Any]] = ()) -> None:
+        """Insert new volumes with their notifications and capacity claims
+        (see db.api.volume_create_all), in one transaction.
+
+        Raises DBDuplicateEntry if an id is taken, CapacityClaimFailed if
+        a pool has no room left; either way nothing is stored.
+        """
+        db.volume_create_all(context,
+                             [volume.obj_get_changes() for volume in volumes],
+                             list(claims), list(outbox))
+        for volume in volumes:
+            volume.obj_reset_changes()
 
 
 @base.SchedulerWorkerObjectRegistry.register

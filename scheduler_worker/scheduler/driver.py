@@ -1,9 +1,10 @@
 """The filter scheduler: which pools may hold a volume, best first.
 
-Pools come fresh from the database on every request, with the capacity
-every worker has claimed so far. Filters drop the pools that cannot take
-the volume; weighers order the rest. The claim that makes the choice stick
-is the caller's (VolumeCreator), one transaction per candidate.
+Pools come fresh from the database, once per batch of requests, with the
+capacity every worker has claimed so far. Filters drop the pools that
+cannot take the volume; weighers order the rest. The claim that makes the
+choice stick is the caller's (volumes.VolumeCreator), in the transaction
+that stores the batch.
 """
 
 import logging

@@ -20,18 +20,21 @@ TEST_APPLICATION = 'scheduler-worker-fault-test'
 
 
 class Deployment:
-    """A PostgreSQL database, a topic in the run's vhost, a worker config."""
+    """A database (PostgreSQL unless told), a topic in the run's vhost,
+    a worker config."""
 
-    def __init__(self, tmp_path, vhost, **options) -> None:
+    def __init__(self, tmp_path, vhost, backend: str = 'postgresql',
+                 **options) -> None:
         self.tmp_path = tmp_path
         self.vhost = vhost
-        self.url = fixtures.create_database('postgresql', tmp_path)
+        self.url = fixtures.create_database(backend, tmp_path)
         # NOTE: pre-ping: the test itself must survive database restarts.
         # Named, so that counting the workers' connections can leave the
         # test's own out.
         self.engine = sa.create_engine(
             self.url, pool_pre_ping=True,
-            connect_args={'application_name': TEST_APPLICATION})
+            connect_args={'application_name': TEST_APPLICATION}
+            if backend == 'postgresql' else {})
         self.topic = fixtures.unique_name('sw-fault')
         self.notification_topic = fixtures.unique_name('sw-fault-notes')
         sections = {
@@ -112,9 +115,10 @@ def deployment(tmp_path):
     them) cannot share a vhost with the transient ones of other tests."""
     created = []
 
-    def deploy(**options) -> Deployment:
+    def deploy(backend: str = 'postgresql', **options) -> Deployment:
         vhost = fixtures.RabbitVhost()
-        created.append((Deployment(tmp_path, vhost, **options), vhost))
+        created.append((Deployment(tmp_path, vhost, backend, **options),
+                        vhost))
         return created[-1][0]
     yield deploy
     for each, vhost in created:

@@ -13,6 +13,13 @@ from tests.fault.conftest import mixed_casts
 from tests.fault.test_crashes import _drained
 
 JSON = 'application/json'
+SECRET = 'SECRET-TOKEN-of-a-poison-cast'
+# NOTE: the bad casts whose volume id can be read: refused and recorded
+# (volume in error, ERROR notification), and acknowledged. Every other
+# readable kind is poison: reported, logged whole, rejected.
+RECORDED = {'size_negative', 'size_string', 'size_huge', 'name_too_long',
+            'nul_in_name', 'az_not_a_string', 'metadata_not_strings',
+            'cinder_volume_2_0', 'context_timestamp_garbage'}
 
 
 class _Marker:
@@ -91,7 +98,9 @@ def poison_corpus(marker_path):
     ]
     readable = [
         ('no_method', _cast('no_method', method=None)),
-        ('unknown_method', _cast('unknown_method', method='drop_tables')),
+        # NOTE: with a token, which the log of its rejection must mask.
+        ('unknown_method', _cast('unknown_method', method='drop_tables',
+                                 _context_auth_token=SECRET)),
         ('private_method', _cast('private_method', method='_private')),
         ('method_not_a_string', _cast('method_not_a_string', method=42)),
         ('version_4', _cast('version_4', version='4.0')),
@@ -148,12 +157,11 @@ def test_poison_corpus_is_contained(deployment, tmp_path):
                              content_encoding='binary')
     worker = deployment.worker()
     worker.wait_consuming()
-    fixtures.wait_until(lambda: _drained(deployment, len(valid.names)),
-                        timeout=180, what='valid casts and poison to drain')
+    fixtures.wait_until(
+        lambda: _drained(deployment, len(valid.names) + len(RECORDED)),
+        timeout=180, what='valid casts and poison to drain')
     readable = [kind for kind, *_, is_readable in corpus if is_readable]
     unreadable = sum(1 for *_, is_readable in corpus if is_readable is False)
-    # NOTE: poison that fails for no known reason is retried a few times
-    # (unacknowledged meanwhile): wait until each kind was settled.
     fixtures.wait_until(
         lambda: all(_first_error_lines(worker.log(), kind)
                     for kind in readable) and
@@ -168,19 +176,38 @@ def test_poison_corpus_is_contained(deployment, tmp_path):
     names = collections.Counter(row.display_name for row in deployment.rows(
         "SELECT display_name FROM volumes WHERE status = 'creating'"))
     assert sorted(names) == sorted(valid.names)
+    assert deployment.rows("SELECT count(*) FROM volumes WHERE status = "
+                           "'error'") == [(len(RECORDED),)]
 
-    notified = {n['context'].get('request_id')
-                for n in deployment.notifications.received
-                if n['priority'] == 'ERROR'}
+    log = worker.log()
     for kind in readable:
-        assert len(_first_error_lines(worker.log(), kind)) == 1, kind
-        assert 'req-poison-%s' % kind in notified, kind
+        [line] = _first_error_lines(log, kind)
+        if kind in RECORDED:
+            assert 'Cannot create volume' in line, kind
+        else:
+            assert 'Rejecting message' in line, kind
+            assert 'dropped (no dead-letter exchange), as received: ' in \
+                line, kind
+    assert SECRET not in log
     # NOTE: what could not be read at all is still logged, once each.
-    assert len(_skipped(worker.log())) == unreadable
-    anonymous = [line for line in worker.log().splitlines()
+    assert len(_skipped(log)) == unreadable
+    anonymous = [line for line in log.splitlines()
                  if 'Rejecting message' in line and '(method None)' in line
                  and 'req-poison' not in line]
     assert len(anonymous) == 1
+
+    # NOTE: exactly one ERROR notification per readable bad cast, and one
+    # for the empty body, whose context has no request id of ours.
+    def reported():
+        return [n for n in deployment.notifications.received
+                if n['priority'] == 'ERROR']
+    fixtures.wait_until(lambda: len(reported()) >= len(readable) + 1,
+                        what='an ERROR notification for each bad cast')
+    errors = collections.Counter(n['context'].get('request_id')
+                                 for n in reported())
+    assert {kind: errors['req-poison-%s' % kind] for kind in readable} == \
+        dict.fromkeys(readable, 1)
+    assert sum(errors.values()) == len(readable) + 1
 
 
 def _first_error_lines(log: str, kind: str) -> list[str]:

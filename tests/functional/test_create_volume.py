@@ -168,3 +168,40 @@ def test_volume_without_host_and_no_backend_is_refused(worker):
     row = _wait_row(worker, volume_id)
     assert (row.host, row.status, row.size) == (None, 'error', 1)
     assert worker.notifications.of(END) == []
+
+
+def test_context_saying_is_admin_false_as_a_string_is_refused(worker,
+                                                              pools):
+    """bool("false") is true: the cast must not be handled as admin."""
+    volume_id = str(uuid.uuid4())
+    ctxt, args = _cinder_cast(volume_id)
+    ctxt['is_admin'] = 'false'
+    _cast_raw(worker, ctxt, args)
+    [note] = worker.notifications.wait_for(ERROR, 1)
+    assert note['payload']['volume_id'] == volume_id
+    assert note['payload']['reason'].startswith('InvalidContext(')
+    assert "is_admin must be true or false, not 'false'" in \
+        note['payload']['reason']
+    # NOTE: nothing of the refused context is trusted but its request id.
+    assert note['context']['is_admin'] is False
+    assert note['context']['roles'] == []
+    assert note['context']['request_id'] == ctxt['request_id']
+    row = _wait_row(worker, volume_id)
+    assert (row.status, row.host) == ('error', None)
+    assert worker.notifications.of(END) == []
+
+
+def test_an_object_that_is_not_a_volume_is_not_stored_as_one(worker,
+                                                             pools):
+    volume_id = str(uuid.uuid4())
+    ctxt, args = _cinder_cast(volume_id)
+    args['volume']['versioned_object.name'] = 'Snapshot'
+    _cast_raw(worker, ctxt, args)
+    [note] = worker.notifications.wait_for(ERROR, 1)
+    assert 'Cannot accept object Snapshot 1.9 from namespace cinder' in \
+        note['payload']['reason']
+    assert note['payload']['volume_id'] is None
+    # NOTE: a later cast proves this one was settled, storing nothing.
+    marker = worker.api.create_volume(_ctx(), {'size': 1})
+    _wait_row(worker, marker)
+    assert _volume_row(worker, volume_id) is None

@@ -2,12 +2,15 @@
 
 import datetime
 import threading
+import uuid
 
 from oslo_utils import timeutils
 
 from scheduler_worker import context
 from scheduler_worker import exception
+from scheduler_worker import notifications
 from scheduler_worker import objects
+from scheduler_worker import volumes
 from scheduler_worker.db import api as db
 from scheduler_worker.scheduler import backends
 from tests import fixtures
@@ -31,9 +34,11 @@ def test_concurrent_claims_and_reports_never_overfill_a_pool(any_db):
     def claimer():
         start.wait()
         for _ in range(ATTEMPTS):
+            admin = context.get_admin_context()
             try:
-                objects.Volume(context=context.get_admin_context(), size=5,
-                               host=pool['host']).create(claim=claim)
+                objects.Volume.create_all(admin, [objects.Volume.new(
+                    admin, id=str(uuid.uuid4()), size=5,
+                    host=pool['host'])], claims=[claim])
                 outcomes.append('placed')
             except exception.CapacityClaimFailed:
                 outcomes.append('full')
@@ -59,3 +64,33 @@ def test_concurrent_claims_and_reports_never_overfill_a_pool(any_db):
     assert any_db.rows('SELECT allocated_gb FROM pools') == [(50,)]
     assert any_db.rows('SELECT count(*), sum(size) FROM volumes') == [
         (10, 50)]
+
+
+def test_claim_lost_between_plan_and_claim_is_placed_again(any_db):
+    """Another worker's committed claim makes the pools read stale: the
+    batch is placed again from fresh states, on SQLite, PostgreSQL and
+    MariaDB alike."""
+    with fixtures.volume_creator('first@lvm#pool', total_gb=12,
+                                 max_size=100) as (creator, capture):
+        fixtures.static_backend('second@lvm#pool', total_gb=20)
+        competitor = fixtures.CompetingClaim(creator.scheduler,
+                                             'second@lvm#pool', 15)
+        results = creator.create([
+            volumes.Request(context.RequestContext('u', 'p'),
+                            {'id': str(uuid.uuid4()), 'size': size})
+            for size in (4, 4, 9)])
+        assert competitor.done
+        capture.wait_for(notifications.CREATE_END, 2)
+        capture.wait_for(notifications.CREATE_ERROR, 1)
+    # NOTE: planned on second@ (20 GiB free when read), which kept 5 GiB:
+    # the two 4 GiB volumes go to first@, the 9 GiB one fits nowhere.
+    assert results[:2] == [None, None]
+    assert isinstance(results[2].cause, exception.NoValidBackend)
+    assert sorted(any_db.rows(
+        'SELECT host, allocated_gb FROM pools')) == [
+        ('first@lvm#pool', 8), ('second@lvm#pool', 15)]
+    assert sorted(tuple(row) for row in any_db.rows(
+        "SELECT coalesce(host, '-'), size, status FROM volumes")) == [
+        ('-', 9, 'error'), ('first@lvm#pool', 4, 'creating'),
+        ('first@lvm#pool', 4, 'creating'), ('second@lvm#pool', 15,
+                                            'creating')]

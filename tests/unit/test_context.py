@@ -1,4 +1,10 @@
 import datetime
+import glob
+import json
+import os
+import re
+
+import pytest
 
 from scheduler_worker import context
 from tests import fixtures
@@ -66,3 +72,85 @@ def test_message_id_is_kept_but_never_sent_on():
     ctx = context.RequestContext.from_dict({'message_id': 'm-1'})
     assert ctx.message_id == 'm-1'
     assert 'message_id' not in ctx.to_dict()
+
+
+def _wire_contexts():
+    """Every context Cinder 29 put on the wire in the captures."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            keys = [k for k in value if isinstance(k, str) and
+                    k.startswith('_context_')]
+            if keys:
+                found.append({k[len('_context_'):]: value[k] for k in keys})
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and value.startswith('{'):
+            walk(json.loads(value))
+    for path in glob.glob(os.path.join(fixtures.WIRE_DIR, '**', '*.json'),
+                          recursive=True):
+        with open(path) as sample:
+            walk(json.load(sample))
+    return found
+
+
+def test_every_context_cinder_sent_is_accepted_as_it_is():
+    contexts = _wire_contexts()
+    assert len(contexts) >= 3
+    for values in contexts:
+        ctx = context.RequestContext.from_dict(values)
+        assert ctx.request_id == values['request_id']
+        assert ctx.is_admin is values.get('is_admin', False)
+
+
+def test_is_admin_false_as_a_string_is_refused_not_made_admin():
+    values = dict(_cinder_context_dict(), is_admin='false')
+    with pytest.raises(ValueError, match="is_admin must be true or false, "
+                       "not 'false'"):
+        context.RequestContext.from_dict(values)
+
+
+@pytest.mark.parametrize('key,value,expected', [
+    ('user_id', 42, 'user_id must be a string, not 42'),
+    ('project_id', ['p'], "project_id must be a string, not ['p']"),
+    ('user', {'id': 'u'}, 'user must be a string'),
+    ('request_id', 7, 'request_id must be a string'),
+    ('auth_token', True, 'auth_token must be a string'),
+    ('roles', 'admin', "roles must be a list of strings, not 'admin'"),
+    ('roles', ['member', 1], 'roles must be a list of strings'),
+    ('read_only', 'no', 'read_only must be true or false'),
+    ('show_deleted', 0, 'show_deleted must be true or false, not 0'),
+    ('is_admin_project', None, 'is_admin_project must be true or false'),
+    ('is_admin', 1, 'is_admin must be true or false, not 1'),
+    ('read_deleted', 'maybe', "read_deleted must be no or yes or only"),
+    ('timestamp', 'not-a-time', 'timestamp must be an ISO 8601 time'),
+    ('timestamp', 1700000000, 'timestamp must be an ISO 8601 time'),
+    ('service_catalog', 'catalog', 'service_catalog must be a list of '
+     'objects'),
+])
+def test_a_field_of_the_wrong_type_is_refused(key, value, expected):
+    values = dict(_cinder_context_dict(), **{key: value})
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        context.RequestContext.from_dict(values)
+
+
+def test_every_wrong_field_is_named_at_once():
+    values = dict(_cinder_context_dict(), is_admin='true', roles='admin')
+    with pytest.raises(ValueError) as refused:
+        context.RequestContext.from_dict(values)
+    assert 'is_admin' in str(refused.value)
+    assert 'roles' in str(refused.value)
+
+
+def test_anonymous_context_keeps_only_a_string_request_id():
+    ctx = context.RequestContext.anonymous(
+        {'request_id': 'req-x', 'is_admin': 'true', 'user_id': 5,
+         'message_id': 'm-1', 'auth_token': 'SECRET'})
+    assert (ctx.request_id, ctx.message_id) == ('req-x', 'm-1')
+    assert (ctx.is_admin, ctx.user_id, ctx.auth_token) == (False, None, None)
+    assert context.RequestContext.anonymous(
+        {'request_id': ['req']}).request_id.startswith('req-')

@@ -41,6 +41,8 @@ def test_size_is_required():
     ('volume_type_id', 42, 'volume_type_id must be a UUID'),
     ('display_name', 'x' * 256, 'at most 255'),
     ('display_name', 'a\x00b', 'NUL or control'),
+    ('display_name', 'lone \ud800', 'valid Unicode text'),
+    ('metadata', {'k': '\udfff'}, 'valid Unicode text'),
     ('availability_zone', ['nova'], 'must be a string'),
     ('status', 'available', "status must be creating"),
     ('attach_status', 'attached', 'attach_status must be detached'),

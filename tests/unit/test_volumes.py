@@ -1,13 +1,21 @@
-"""VolumeCreator against a real SQLite database and a real fake:// notifier."""
+"""VolumeCreator against a real SQLite database and a real fake:// notifier.
 
+One cast is a batch of one: every test here goes through the same
+create(), with one request or several.
+"""
+
+import uuid
+
+from oslo_db import exception as db_exc
 import pytest
+import sqlalchemy as sa
 
 from scheduler_worker import context
 from scheduler_worker import exception
 from scheduler_worker import notifications
-from scheduler_worker import objects
 from scheduler_worker import volumes
-from scheduler_worker.scheduler import driver
+from scheduler_worker.db import api as db
+from scheduler_worker.objects import primitives
 from tests import fixtures
 
 
@@ -22,111 +30,285 @@ def _ctx(message_id=None):
     return context.RequestContext('u', 'p', message_id=message_id)
 
 
+def _request(volume, message_id=None, **kwargs):
+    return volumes.Request(_ctx(message_id), volume, **kwargs)
+
+
+def _one(create, volume, message_id=None, **kwargs):
+    [result] = create.create([_request(volume, message_id, **kwargs)])
+    return result
+
+
+def _allocated(db):
+    return dict(db.rows('SELECT host, allocated_gb FROM pools'))
+
+
 def test_same_message_twice_creates_one_volume(creator):
     create, capture, db = creator
-    first = create.create(_ctx('msg-1'), {'size': 1})
-    again = create.create(_ctx('msg-1'), {'size': 1})
-    assert first.id == again.id == volumes.derived_volume_id('msg-1')
-    assert len(db.rows('SELECT id FROM volumes')) == 1
+    assert _one(create, {'size': 1}, 'msg-1') is None
+    assert _one(create, {'size': 1}, 'msg-1') is None
+    assert db.rows('SELECT id FROM volumes') == [
+        (volumes.derived_volume_id('msg-1'),)]
     capture.wait_for(notifications.CREATE_END, 1)
-    other = create.create(_ctx('msg-2'), {'size': 1})
-    assert other.id != first.id
+    assert _one(create, {'size': 1}, 'msg-2') is None
     capture.wait_for(notifications.CREATE_END, 2)
     assert len(capture.of(notifications.CREATE_END)) == 2
     # NOTE: the redelivery claimed nothing: 1 GiB for each volume.
-    assert db.rows('SELECT allocated_gb FROM pools') == [(2,)]
+    assert _allocated(db) == {'unit@lvm#pool': 2}
+
+
+def test_the_same_cast_twice_in_one_batch_is_stored_once(creator):
+    create, capture, db = creator
+    volume_id = str(uuid.uuid4())
+    results = create.create([_request({'id': volume_id, 'size': 2}),
+                             _request({'id': volume_id, 'size': 2}),
+                             _request({'size': 1}, 'msg-1'),
+                             _request({'size': 1}, 'msg-1')])
+    assert results == [None] * 4
+    assert sorted(db.rows('SELECT id FROM volumes')) == sorted(
+        [(volume_id,), (volumes.derived_volume_id('msg-1'),)])
+    assert _allocated(db) == {'unit@lvm#pool': 3}
+    capture.wait_for(notifications.CREATE_END, 2)
+    assert len(capture.of(notifications.CREATE_END)) == 2
+
+
+def test_a_batch_is_stored_with_one_outcome_and_notification_each(creator):
+    create, capture, db = creator
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    results = create.create([_request({'id': i, 'size': 2}) for i in ids])
+    assert results == [None] * 5
+    rows = db.rows('SELECT id, host, status FROM volumes')
+    assert sorted(r.id for r in rows) == sorted(ids)
+    assert {(r.host, r.status) for r in rows} == {('unit@lvm#pool',
+                                                   'creating')}
+    notes = capture.wait_for(notifications.CREATE_END, 5)
+    assert sorted(n['payload']['volume_id'] for n in notes) == sorted(ids)
+    assert _allocated(db) == {'unit@lvm#pool': 10}
+    assert db.rows('SELECT count(*) FROM notification_outbox') == [(0,)]
+
+
+def test_refusals_and_overflow_are_recorded_beside_the_stored(creator):
+    create, capture, db = creator
+    ids = [str(uuid.uuid4()) for _ in range(4)]
+    results = create.create([_request({'id': ids[0], 'size': 5}),
+                             _request({'id': ids[1], 'size': 0}),
+                             _request({'id': ids[2], 'size': 5}),
+                             _request({'id': ids[3], 'size': 5})])
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], exception.Refused)
+    assert isinstance(results[1].cause, exception.InvalidVolume)
+    # NOTE: 12 GiB hold two 5 GiB volumes; the third is refused.
+    assert isinstance(results[3].cause, exception.NoValidBackend)
+    statuses = dict(db.rows('SELECT id, status FROM volumes'))
+    assert [statuses[i] for i in ids] == ['creating', 'error', 'creating',
+                                          'error']
+    assert _allocated(db) == {'unit@lvm#pool': 10}
+    errors = capture.wait_for(notifications.CREATE_ERROR, 2)
+    assert sorted(n['payload']['volume_id'] for n in errors) == sorted(
+        [ids[1], ids[3]])
 
 
 def test_refused_duplicate_is_not_reported_twice(creator):
     create, capture, db = creator
     volume_id = 'f0c9a8e4-0b6a-4d4e-9d59-5d1a6b1c2d3e'
-    for _ in range(2):
-        with pytest.raises(exception.InvalidVolume):
-            create.create(_ctx(), {'id': volume_id, 'size': 11})
+    first = _one(create, {'id': volume_id, 'size': 11})
+    assert isinstance(first.cause, exception.InvalidVolume)
+    assert _one(create, {'id': volume_id, 'size': 11}) is None
     capture.wait_for(notifications.CREATE_ERROR, 1)
-    create.create(_ctx(), {'size': 1})
+    assert _one(create, {'size': 1}) is None
     capture.wait_for(notifications.CREATE_END, 1)
     assert len(capture.of(notifications.CREATE_ERROR)) == 1
     assert db.rows('SELECT status, size FROM volumes WHERE id = :id',
                    id=volume_id) == [('error', None)]
 
 
-@pytest.mark.parametrize('volume,expected', [
-    (None, 'volume is required'), ('vol', 'must be an object'),
-    (42, 'must be an object'), (['size', 1], 'must be an object')])
-def test_volume_that_is_not_an_object_is_refused(creator, volume, expected):
-    create, capture, _ = creator
-    with pytest.raises(exception.InvalidVolume, match=expected):
-        create.create(_ctx(), volume)
+@pytest.mark.parametrize('volume,refusal,expected', [
+    (None, exception.InvalidVolume, 'volume is required'),
+    ('vol', exception.InvalidVolume, 'must be an object'),
+    (42, exception.InvalidVolume, 'must be an object'),
+    (['size', 1], exception.InvalidVolume, 'must be an object'),
+    ({'id': 'volume-1', 'size': 1}, exception.InvalidVolume,
+     'id must be a UUID'),
+    (primitives.Primitive('Snapshot', 'cinder', '1.0', {'size': 1}),
+     exception.UnsupportedObject,
+     'volume must be a plain object or a Volume 1.x'),
+    (primitives.Primitive('Volume', 'nova', '1.0', {'size': 1}),
+     exception.UnsupportedObject, 'from namespace nova'),
+    (primitives.Primitive('Frobnicator', 'scheduler_worker', '1.0', {}),
+     exception.UnsupportedObject, 'Cannot accept object Frobnicator 1.0')])
+def test_no_volume_id_to_record_is_poison_left_unrecorded(
+        creator, volume, refusal, expected):
+    create, _, db = creator
+    result = _one(create, volume, 'msg-1')
+    assert isinstance(result, refusal)
+    assert expected in str(result)
+    assert db.rows('SELECT count(*) FROM volumes') == [(0,)]
+    # NOTE: nothing staged, so nothing can be published.
+    assert db.rows('SELECT count(*) FROM notification_outbox') == [(0,)]
+
+
+def test_volume_of_an_unknown_major_is_recorded_in_error_by_name(creator):
+    create, capture, db = creator
+    volume_id = str(uuid.uuid4())
+    result = _one(create, primitives.Primitive(
+        'Volume', 'cinder', '2.0', {'id': volume_id, 'size': 1}))
+    assert 'Volume 2.0 from namespace cinder' in str(result.cause)
+    assert db.rows('SELECT status FROM volumes WHERE id = :id',
+                   id=volume_id) == [('error',)]
     [note] = capture.wait_for(notifications.CREATE_ERROR, 1)
-    assert note['payload']['volume_id'] is None
+    assert note['payload']['volume_id'] == volume_id
+
+
+def test_refused_context_is_recorded_with_the_volume_fields(creator):
+    create, capture, db = creator
+    volume_id = str(uuid.uuid4())
+    refusal = exception.InvalidContext(reason="is_admin must be true or "
+                                       "false, not 'false'")
+    [result] = create.create([volumes.Request(
+        context.RequestContext.anonymous({'request_id': 'req-bad'}),
+        {'id': volume_id, 'size': 1, 'display_name': 'bad-context'},
+        refusal=refusal)])
+    assert result.cause is refusal
+    assert db.rows('SELECT status, display_name, user_id FROM volumes') == [
+        ('error', 'bad-context', None)]
+    [note] = capture.wait_for(notifications.CREATE_ERROR, 1)
+    assert "is_admin must be true or false" in note['payload']['reason']
+    assert note['context']['is_admin'] is False
+    assert note['context']['request_id'] == 'req-bad'
 
 
 def test_owner_falls_back_to_request_spec_then_context(creator):
-    create, _, _ = creator
+    create, _, db = creator
     spec = {'volume_properties': {'user_id': 'spec-user'}}
-    volume = create.create(_ctx(), {'size': 1}, request_spec=spec)
-    assert (volume.user_id, volume.project_id) == ('spec-user', 'p')
+    assert _one(create, {'size': 1}, request_spec=spec) is None
+    assert db.rows('SELECT user_id, project_id FROM volumes') == [
+        ('spec-user', 'p')]
+
+
+def test_request_spec_that_is_not_an_object_is_refused(creator):
+    create, _, db = creator
+    result = _one(create, {'size': 1}, request_spec='spec')
+    assert 'request_spec must be an object, not str' in str(result.cause)
+    assert db.rows('SELECT status FROM volumes') == [('error',)]
 
 
 def test_volume_is_placed_and_its_size_claimed(creator):
     create, capture, db = creator
-    volume = create.create(_ctx(), {'size': 3})
-    assert (volume.host, volume.availability_zone) == ('unit@lvm#pool',
-                                                       'nova')
-    assert volume.scheduled_at is not None
+    assert _one(create, {'size': 3}) is None
+    [row] = db.rows('SELECT host, availability_zone, scheduled_at FROM '
+                    'volumes')
+    assert (row.host, row.availability_zone) == ('unit@lvm#pool', 'nova')
+    assert row.scheduled_at is not None
     [note] = capture.wait_for(notifications.CREATE_END, 1)
     assert note['payload']['host'] == 'unit@lvm#pool'
+    assert note['payload']['status'] == 'creating'
     assert note['payload']['scheduled_at'] is not None
-    assert db.rows('SELECT allocated_gb FROM pools') == [(3,)]
+    assert _allocated(db) == {'unit@lvm#pool': 3}
 
 
 def test_full_pool_refuses_with_a_reason_and_claims_nothing(creator):
     create, capture, db = creator
-    create.create(_ctx(), {'size': 10})
-    with pytest.raises(exception.NoValidBackend) as refused:
-        create.create(_ctx(), {'size': 5, 'display_name': 'too-big'})
-    assert str(refused.value) == (
+    assert _one(create, {'size': 10}) is None
+    refused = _one(create, {'size': 5, 'display_name': 'too-big'})
+    assert str(refused.cause) == (
         'No valid backend was found. No backend has 5 GiB of free capacity '
         'left (the most is 2 GiB, on unit@lvm#pool)')
     [note] = capture.wait_for(notifications.CREATE_ERROR, 1)
     assert note['payload']['reason'] == notifications.exception_reason(
-        refused.value)
+        refused.cause)
     assert db.rows("SELECT status, host, size FROM volumes WHERE "
                    "display_name = 'too-big'") == [('error', None, 5)]
-    assert db.rows('SELECT allocated_gb FROM pools') == [(10,)]
+    assert _allocated(db) == {'unit@lvm#pool': 10}
 
 
 def test_named_pool_is_checked_and_claimed(creator):
     create, _, db = creator
-    volume = create.create(_ctx(), {'size': 2, 'host': 'unit@lvm'})
-    assert volume.host == 'unit@lvm#pool'
-    with pytest.raises(exception.NoValidBackend, match='other@lvm#pool is '
-                       'not known'):
-        create.create(_ctx(), {'size': 1, 'host': 'other@lvm#pool'})
-    assert db.rows('SELECT allocated_gb FROM pools') == [(2,)]
+    assert _one(create, {'size': 2, 'host': 'unit@lvm'}) is None
+    refused = _one(create, {'size': 1, 'host': 'other@lvm#pool'})
+    assert 'other@lvm#pool is not known' in str(refused.cause)
+    assert db.rows("SELECT host FROM volumes WHERE status = 'creating'") == [
+        ('unit@lvm#pool',)]
+    assert _allocated(db) == {'unit@lvm#pool': 2}
 
 
-class _OutrunScheduler(driver.FilterScheduler):
-    """Another worker fills the best pool right after it was chosen."""
-
-    def candidates(self, context, request):
-        pools = super().candidates(context, request)
-        best = pools[0]
-        objects.Volume(context=context, size=best.available_gb(False),
-                       host=best.host).create(
-            claim=best.claim(best.available_gb(False), False))
-        return pools
-
-
-def test_lost_race_moves_on_to_the_next_pool(creator):
+def test_claim_lost_to_another_worker_is_placed_again_on_fresh_pools(
+        creator):
     create, capture, db = creator
-    fixtures.static_backend('second@lvm#pool', total_gb=5)
-    create.scheduler = _OutrunScheduler(fixtures.make_conf())
-    volume = create.create(_ctx(), {'size': 4})
-    assert volume.host == 'second@lvm#pool'
-    with pytest.raises(exception.NoValidBackend, match='concurrent requests '
-                       'took the room of all 1 candidates'):
-        create.create(_ctx(), {'size': 1})
-    assert sorted(db.rows('SELECT host, allocated_gb FROM pools')) == [
-        ('second@lvm#pool', 5), ('unit@lvm#pool', 12)]
+    fixtures.static_backend('second@lvm#pool', total_gb=20)
+    # NOTE: the batch plans both volumes on second@ (more free room) from
+    # the pools it read; the competitor then takes 15 of second@'s 20 GiB.
+    competitor = fixtures.CompetingClaim(create.scheduler,
+                                         'second@lvm#pool', 15)
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    results = create.create([_request({'id': i, 'size': 4}) for i in ids])
+    assert competitor.done
+    assert results == [None, None]
+    placed = dict(db.rows('SELECT id, host FROM volumes WHERE id IN '
+                          '(:a, :b)', a=ids[0], b=ids[1]))
+    # NOTE: placed again from fresh states, 5 GiB left on second@ and 12
+    # on unit@: both go to the next candidate, nothing is oversold.
+    assert placed == dict.fromkeys(ids, 'unit@lvm#pool')
+    assert _allocated(db) == {'second@lvm#pool': 15, 'unit@lvm#pool': 8}
+    capture.wait_for(notifications.CREATE_END, 2)
+
+
+def test_claim_lost_with_no_room_left_anywhere_is_no_valid_backend(creator):
+    create, capture, db = creator
+    fixtures.CompetingClaim(create.scheduler, 'unit@lvm#pool', 10)
+    refused = _one(create, {'size': 4, 'display_name': 'late'})
+    assert 'No backend has 4 GiB of free capacity left (the most is 2 GiB' \
+        in str(refused.cause)
+    assert db.rows("SELECT status FROM volumes WHERE display_name = "
+                   "'late'") == [('error',)]
+    assert _allocated(db) == {'unit@lvm#pool': 10}
+    capture.wait_for(notifications.CREATE_ERROR, 1)
+
+
+def test_row_the_database_refuses_does_not_poison_its_batch(creator):
+    """A trigger stands for a database that refuses one row."""
+    create, capture, db = creator
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "CREATE TRIGGER refuse BEFORE INSERT ON volumes "
+            "WHEN NEW.display_name = 'refused-by-db' "
+            "BEGIN SELECT RAISE(ABORT, 'no such name here'); END"))
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    results = create.create([
+        _request({'id': ids[0], 'size': 1}),
+        _request({'id': ids[1], 'size': 1, 'display_name': 'refused-by-db'}),
+        _request({'id': ids[2], 'size': 1})])
+    assert results[0] is None and results[2] is None
+    assert 'the database refused it' in str(results[1].cause)
+    rows = dict(db.rows('SELECT id, status FROM volumes'))
+    assert rows == {ids[0]: 'creating', ids[1]: 'error',
+                    ids[2]: 'creating'}
+    # NOTE: recorded with what the database takes: the id and status.
+    assert db.rows('SELECT display_name, size FROM volumes WHERE id = :id',
+                   id=ids[1]) == [(None, None)]
+    capture.wait_for(notifications.CREATE_END, 2)
+    [note] = capture.wait_for(notifications.CREATE_ERROR, 1)
+    assert note['payload']['volume_id'] == ids[1]
+
+
+def test_temporary_database_failure_fails_the_whole_batch(tmp_path):
+    """Another writer holds SQLite's exclusive lock: nothing is stored."""
+    locked = fixtures.Database('sqlite', tmp_path,
+                               connection_parameters='timeout=0.1')
+    holder = None
+    try:
+        with fixtures.volume_creator('unit@lvm#pool', total_gb=12,
+                                     max_size=10) as (create, _):
+            holder = locked.engine.raw_connection()
+            holder.driver_connection.execute('BEGIN EXCLUSIVE')
+            with pytest.raises(db_exc.DBDeadlock) as raised:
+                create.create([_request({'size': 1}),
+                               _request({'size': 0})])
+            assert db.is_temporary(raised.value)
+            holder.rollback()
+            assert locked.rows('SELECT count(*) FROM volumes') == [(0,)]
+            assert locked.rows(
+                'SELECT count(*) FROM notification_outbox') == [(0,)]
+    finally:
+        if holder is not None:
+            holder.close()
+        locked.close()

@@ -43,10 +43,36 @@ def _postgresql_connect_error(operational_error, match, engine_name,
                               is_disconnect):
     raise db_exc.DBConnectionError(operational_error)
 
+
+# NOTE: a lock not granted in time is a temporary failure, as oslo.db says
+# of MySQL's "Lock wait timeout exceeded" (1205), which it raises as
+# DBDeadlock. PostgreSQL's lock_timeout (55P03 "canceling statement due to
+# lock timeout") and SQLite's busy timeout ("database is locked") reach
+# oslo.db's catch-all for OperationalError, which re-raises them as they
+# are: not retried, and taken for unexplained errors. Matched on the
+# SQLSTATE, which does not depend on the server's language.
+@exc_filters.filters('postgresql', sa_exc.OperationalError, r'.*')
+def _postgresql_lock_timeout(operational_error, match, engine_name,
+                             is_disconnect):
+    if getattr(operational_error.orig, 'pgcode', None) == '55P03':
+        raise db_exc.DBDeadlock(operational_error)
+
+
+@exc_filters.filters('sqlite', sa_exc.OperationalError,
+                     r'.*database (table )?is locked')
+def _sqlite_busy(operational_error, match, engine_name, is_disconnect):
+    raise db_exc.DBDeadlock(operational_error)
+
+
+# NOTE: what passes if tried again later (tests/integration/
+# test_db_errors.py provokes each on the real databases). A pool with no
+# connection free raises SQLAlchemy's TimeoutError at checkout, before
+# any statement: oslo.db's filters never see it.
+TEMPORARY_ERRORS = (db_exc.DBDeadlock, db_exc.DBConnectionError,
+                    sa_exc.TimeoutError)
+
 _VOLUME_COLUMNS = [c.name for c in models.Volume.__table__.columns]
 _SERVICE_COLUMNS = [c.name for c in models.Service.__table__.columns]
-_VOLUME_DEFAULTS = dict(dict.fromkeys(_VOLUME_COLUMNS), deleted=False,
-                        bootable=False, multiattach=False, status='creating')
 _BACKEND_COLUMNS = [c.name for c in models.Backend.__table__.columns]
 _POOL_COLUMNS = [c.name for c in models.Pool.__table__.columns]
 
@@ -86,26 +112,10 @@ def _service_dict(service: models.Service) -> dict[str, Any]:
 
 # Volumes
 
-@main_context_manager.writer
-def _volume_insert(context, values, outbox, claim) -> dict[str, Any]:
-    values = dict(values)
-    metadata = values.pop('metadata', None) or {}
-    volume = models.Volume(**values)
-    volume.volume_metadata = [models.VolumeMetadata(key=k, value=v)
-                              for k, v in metadata.items()]
-    context.session.add(volume)
-    # NOTE: flushed before the claim and the outbox rows so that a
-    # duplicate id fails here, and the whole transaction (capacity and
-    # notifications too) rolls back: a redelivered cast claims nothing.
-    context.session.flush()
-    if claim is not None:
-        _pool_claim(context, claim)
-    _outbox_add(context, outbox)
-    return _volume_dict(volume)
 
 
 def _pool_claim(context, claim: dict[str, Any]) -> None:
-    """Add the volume's size to its pool, only if it stays within limits.
+    """Add a share of volumes to its pool, only if it stays within limits.
 
     One conditional UPDATE: the row lock (PostgreSQL, MySQL) or the single
     writer (SQLite) makes check and increment one step, so concurrent
@@ -125,58 +135,19 @@ def _pool_claim(context, claim: dict[str, Any]) -> None:
         raise exception.CapacityClaimFailed(pool=claim['host'], size=size)
 
 
-@oslo_db_api.safe_for_db_retry
-@oslo_db_api.retry_on_deadlock
-def volume_create(context, values: dict[str, Any],
-                  outbox: list[dict[str, Any]] | None = None,
-                  claim: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Insert a volume, its metadata and its notifications, atomically.
-
-    With ``claim`` ({'pool_id', 'host', 'size', 'thick'}), the volume's
-    size is claimed from its pool in the same transaction. Raises
-    VolumeExists, and stores nothing, if the id is taken;
-    CapacityClaimFailed, and stores nothing, if the pool has no room left.
-    """
-    try:
-        return _volume_insert(context, values, outbox, claim)
-    except db_exc.DBDuplicateEntry as exc:
-        raise exception.VolumeExists(volume_id=values.get('id')) from exc
-
-
-def writer(context):
-    """A transaction that the DB functions called inside it join.
-
-    For a caller that composes several functions into one transaction;
-    retry the whole block from outside (oslo_db.api.wrap_db_retry).
-    """
-    return main_context_manager.writer.using(context)
-
-
-@main_context_manager.writer
-def pool_claim(context, claim: dict[str, Any]) -> None:
-    """Claim capacity (see _pool_claim); CapacityClaimFailed if no room.
-
-    Not retried by itself: meant for the caller's transaction.
-    """
-    _pool_claim(context, claim)
-
-
-@main_context_manager.writer
-def volume_insert_many(context, volumes: list[dict[str, Any]],
-                       outbox: list[dict[str, Any]]) -> None:
-    """Insert volumes, their metadata and notifications, in bulk.
-
-    Every volume dict has every column and ``metadata``. A taken id raises
-    DBDuplicateEntry and fails the caller's transaction. Not retried by
-    itself: meant for the caller's transaction.
-    """
-    rows, metadata = [], []
+def _volumes_insert(context, volumes: list[dict[str, Any]]) -> None:
+    if not volumes:
+        return
+    # NOTE: an executemany needs the same keys in every row: those any
+    # row gives (a column no row gives keeps its default).
+    unset = dict.fromkeys(key for volume in volumes for key in volume)
+    rows, metadata, now = [], [], timeutils.utcnow()
     for volume in volumes:
-        # NOTE: an executemany needs the same keys in every row.
-        row = dict(_VOLUME_DEFAULTS, **volume)
+        row = dict(unset, **volume)
         for key, value in (row.pop('metadata', None) or {}).items():
             metadata.append({'volume_id': row['id'], 'key': key,
-                             'value': value, 'created_at': row['created_at'],
+                             'value': value,
+                             'created_at': row.get('created_at') or now,
                              'deleted': False})
         rows.append(row)
     # NOTE: Core inserts on the tables: the ORM's bulk path spends more
@@ -185,7 +156,38 @@ def volume_insert_many(context, volumes: list[dict[str, Any]],
     if metadata:
         context.session.execute(sa.insert(models.VolumeMetadata.__table__),
                                 metadata)
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def volume_create_all(context, volumes: list[dict[str, Any]],
+                      claims: list[dict[str, Any]],
+                      outbox: list[dict[str, Any]]) -> None:
+    """Insert volumes and notifications, claim capacity: one transaction.
+
+    Each volume gives its columns and ``metadata``. Each claim
+    ({'pool_id', 'host', 'size', 'thick'}) adds a share to its pool.
+    Raises DBDuplicateEntry if an id is taken, CapacityClaimFailed if a
+    pool has no room left for its share; either way nothing is stored.
+    """
+    _volumes_insert(context, volumes)
     _outbox_add(context, outbox)
+    # NOTE: the claims come last, in the order given (by pool id, so that
+    # two transactions wait for each other rather than deadlock): each
+    # locks its pool's row until the commit, and every worker's batches
+    # wait for that lock.
+    for claim in claims:
+        _pool_claim(context, claim)
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def volume_get_existing(context, volume_ids: list[str]) -> set[str]:
+    """Which of these ids are taken, by live or deleted volumes."""
+    query = sa.select(models.Volume.id).where(
+        models.Volume.id.in_(volume_ids))
+    return set(context.session.execute(query).scalars())
 
 
 def _volume_query(context):
@@ -218,58 +220,6 @@ def volume_get_all(context, filters: dict[str, Any] | None = None,
     if limit is not None:
         query = query.limit(limit)
     return [_volume_dict(v) for v in context.session.execute(query).scalars()]
-
-
-@main_context_manager.writer
-def _volume_update(context, volume_id, values, expected, outbox):
-    values = dict(values)
-    metadata = values.pop('metadata', None)
-    query = sa.update(models.Volume).where(
-        models.Volume.id == volume_id, models.Volume.deleted == sa.false())
-    for key, value in (expected or {}).items():
-        query = query.where(getattr(models.Volume, key) == value)
-    values.setdefault('updated_at', timeutils.utcnow())
-    result = context.session.execute(
-        query.values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        return None
-    if metadata is not None:
-        _volume_metadata_replace(context, volume_id, metadata)
-    _outbox_add(context, outbox)
-    volume = context.session.execute(
-        sa.select(models.Volume).where(models.Volume.id == volume_id)
-    ).scalar_one()
-    return _volume_dict(volume)
-
-
-def _volume_metadata_replace(context, volume_id, metadata):
-    context.session.execute(
-        sa.update(models.VolumeMetadata)
-        .where(models.VolumeMetadata.volume_id == volume_id,
-               models.VolumeMetadata.deleted == sa.false())
-        .values(deleted=True, deleted_at=timeutils.utcnow()))
-    context.session.add_all(
-        models.VolumeMetadata(volume_id=volume_id, key=k, value=v)
-        for k, v in metadata.items())
-
-
-@oslo_db_api.safe_for_db_retry
-@oslo_db_api.retry_on_deadlock
-def volume_update(context, volume_id: str, values: dict[str, Any],
-                  expected: dict[str, Any] | None = None,
-                  outbox: list[dict[str, Any]] | None = None
-                  ) -> dict[str, Any]:
-    """Update a volume, only if its columns still hold ``expected``.
-
-    A compare-and-swap: with ``expected={'status': 'creating'}`` two workers
-    racing on the same volume cannot both move it. Raises VolumeNotFound
-    when no live row matches the id and the expectations; the outbox rows
-    are stored only with a successful update.
-    """
-    volume = _volume_update(context, volume_id, values, expected, outbox)
-    if volume is None:
-        raise exception.VolumeNotFound(volume_id=volume_id)
-    return volume
 
 
 @oslo_db_api.safe_for_db_retry
@@ -498,12 +448,6 @@ def service_heartbeat(context, service_id: int) -> dict[str, Any]:
                 updated_at=timeutils.utcnow()))
     service = context.session.get(models.Service, service_id)
     return _service_dict(service)
-
-
-@main_context_manager.reader
-def ping(context) -> None:
-    """Raise unless the database answers a trivial query."""
-    context.session.execute(sa.text('SELECT 1'))
 
 
 # Backends and pools

@@ -1,6 +1,7 @@
 """BackendRegistry on a real SQLite database."""
 
 import datetime
+import uuid
 
 from oslo_utils import timeutils
 import pytest
@@ -34,11 +35,12 @@ def _pools():
 
 
 def _claim(pool_host, size):
-    pool = _pools()[pool_host]
-    objects.Volume(context=context.get_admin_context(), size=size,
-                   host=pool_host).create(claim={
-                       'pool_id': pool['id'], 'host': pool_host,
-                       'size': size, 'thick': True})
+    pool, admin = _pools()[pool_host], context.get_admin_context()
+    objects.Volume.create_all(
+        admin, [objects.Volume.new(admin, id=str(uuid.uuid4()), size=size,
+                                   host=pool_host)],
+        claims=[{'pool_id': pool['id'], 'host': pool_host, 'size': size,
+                 'thick': True}])
 
 
 def test_report_is_stored_with_its_pools(registry):

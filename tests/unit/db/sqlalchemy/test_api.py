@@ -2,7 +2,7 @@ from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import engines
 import pytest
 
-from scheduler_worker.db.sqlalchemy import api  # noqa: F401 (filters)
+from scheduler_worker.db.sqlalchemy import api
 from tests import fixtures
 
 
@@ -11,6 +11,7 @@ from tests import fixtures
     'mysql+pymysql://root@127.0.0.1:%d/x'])
 def test_refused_connection_is_a_retriable_connection_error(url):
     engine = engines.create_engine(url % fixtures.free_port(), max_retries=0)
-    with pytest.raises(db_exc.DBConnectionError):
+    with pytest.raises(db_exc.DBConnectionError) as raised:
         with engine.connect():
             pass
+    assert isinstance(raised.value, api.TEMPORARY_ERRORS)

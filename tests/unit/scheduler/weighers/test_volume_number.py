@@ -1,3 +1,5 @@
+import uuid
+
 from scheduler_worker import context
 from scheduler_worker import objects
 from scheduler_worker.scheduler import driver
@@ -18,8 +20,9 @@ def _order(multiplier):
 
 
 def _volume(host, status='creating'):
-    objects.Volume(context=context.get_admin_context(), size=1, host=host,
-                   status=status).create()
+    admin = context.get_admin_context()
+    objects.Volume.create_all(admin, [objects.Volume.new(
+        admin, id=str(uuid.uuid4()), size=1, host=host, status=status)])
 
 
 def test_fewer_volumes_first_by_default(sqlite_db):
