@@ -1,0 +1,246 @@
+"""A stock Cinder 29 cloud of real processes on this machine's services.
+
+One lab per test module: a PostgreSQL database and a RabbitMQ vhost of its
+own, one cinder.conf, and cinder-api (noauth), cinder-volume (three lab
+backends), cinder-backup (POSIX) plus the scheduler slot: cinder-scheduler
+or any command that stands in for it. cinder.conf is the same whatever
+runs in the slot.
+"""
+
+import dataclasses
+import os
+import subprocess
+import typing
+
+from tests import fixtures
+from tests.interop import cinderdb
+from tests.interop import processes
+from tests.interop import rest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+DRIVERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           'cinder_drivers')
+HOST = 'lab'
+REPORT_INTERVAL = 2
+SERVICE_DOWN_TIME = 8
+# NOTE: b1 and b2 hold the default type's volumes (volume_backend_name
+# "lab"). b3 fails every create and has the most room, so that a volume of
+# the "lab-reschedule" type (b1 and b3 match it) goes there first and is
+# sent back: it can only end on b1.
+BACKENDS = {
+    'b1': {'volume_driver': 'lab_drivers.LabDriver',
+           'volume_backend_name': 'lab', 'lab_capacity_gb': 1000,
+           'lab_capabilities': 'lab_reschedule_pair:True'},
+    'b2': {'volume_driver': 'lab_drivers.LabDriver',
+           'volume_backend_name': 'lab', 'lab_capacity_gb': 1000,
+           'lab_capabilities': 'lab_reschedule_pair:False'},
+    'b3': {'volume_driver': 'lab_drivers.FailingLabDriver',
+           'volume_backend_name': 'flaky', 'lab_capacity_gb': 1500,
+           'lab_capabilities': 'lab_reschedule_pair:True'},
+}
+DEFAULT_TYPE_SPECS = {'volume_backend_name': 'lab'}
+RESCHEDULE_TYPE = 'lab-reschedule'
+RESCHEDULE_TYPE_SPECS = {'lab_reschedule_pair': '<is> True'}
+
+
+def cinder_venv() -> str:
+    """Cinder's venv (``make cinder-venv``); unavailable when missing."""
+    venv = os.environ.get('SW_CINDER_VENV') or os.path.join(
+        ROOT, '.cinder-venv')
+    if not os.path.exists(os.path.join(venv, '.installed')):
+        fixtures.unavailable('Cinder 29 in %s (make cinder-venv)' % venv)
+    return venv
+
+
+@dataclasses.dataclass(frozen=True)
+class SchedulerSlot:
+    """What runs where cinder-scheduler would.
+
+    ``command(lab)`` is its argv; ``env(lab)`` what it needs beyond the
+    lab's environment. ``loses_no_cast`` says the burst with kill -9 must
+    end with every volume available (asserted), rather than reported.
+    """
+
+    name: str
+    command: typing.Callable[['CinderLab'], list[str]]
+    env: typing.Callable[['CinderLab'], dict[str, str]] = lambda lab: {}
+    loses_no_cast: bool = False
+
+
+CINDER_SCHEDULER = SchedulerSlot(
+    'cinder-scheduler',
+    lambda lab: [lab.bin('cinder-scheduler'), '--config-file',
+                 lab.cinder_conf])
+
+
+class CinderLab:
+    """The deployment: start() it, drive it through ``client``, close()."""
+
+    def __init__(self, tmp_path, scheduler: SchedulerSlot) -> None:
+        self.venv = cinder_venv()
+        self.tmp_path = tmp_path
+        self.scheduler_slot = scheduler
+        self.vhost = fixtures.RabbitVhost()
+        self.db_url = fixtures.create_database('postgresql', tmp_path)
+        self.db = cinderdb.CinderDB(self.db_url)
+        self.port = fixtures.free_port()
+        self.endpoint = 'http://127.0.0.1:%d' % self.port
+        self.client = rest.CinderClient(self.endpoint)
+        self.cinder_conf = self._write_conf()
+        self.processes: dict[str, processes.LabProcess] = {}
+
+    def bin(self, name: str) -> str:
+        return os.path.join(self.venv, 'bin', name)
+
+    @property
+    def pools(self) -> dict[str, str]:
+        """{backend: pool name as the scheduler places volumes}."""
+        return {name: '%s@%s#lab' % (HOST, name) for name in BACKENDS}
+
+    def _write_conf(self) -> str:
+        state = self.tmp_path / 'state'
+        etc = os.path.join(self.venv, 'etc', 'cinder')
+        sections = {'DEFAULT': {
+            'host': HOST, 'my_ip': '127.0.0.1', 'auth_strategy': 'noauth',
+            'osapi_volume_listen': '127.0.0.1',
+            'osapi_volume_listen_port': self.port,
+            'osapi_volume_workers': 1,
+            'api_paste_config': os.path.join(etc, 'api-paste.ini'),
+            'resource_query_filters_file': os.path.join(
+                etc, 'resource_filters.json'),
+            'rootwrap_config': os.path.join(etc, 'rootwrap.conf'),
+            'state_path': state, 'transport_url': self.vhost.transport_url,
+            'enabled_backends': ','.join(BACKENDS),
+            # NOTE: volume services report soon after start, and up/down
+            # (computed by cinder-api) turns within seconds.
+            'periodic_interval': 5, 'periodic_fuzzy_delay': 0,
+            'report_interval': REPORT_INTERVAL,
+            'service_down_time': SERVICE_DOWN_TIME,
+            'backup_driver': 'cinder.backup.drivers.posix.PosixBackupDriver',
+            'backup_posix_path': self.tmp_path / 'backups'},
+            'database': {'connection': self.db_url},
+            'oslo_concurrency': {'lock_path': state / 'locks'},
+            'coordination': {'backend_url': 'file://%s' % (state / 'coord')},
+            'oslo_messaging_notifications': {'driver': 'messagingv2'}}
+        for name, options in BACKENDS.items():
+            sections[name] = dict(options, lab_data_dir=(
+                self.tmp_path / 'volumes' / name))
+        for path in (state / 'locks', state / 'coord',
+                     self.tmp_path / 'backups'):
+            os.makedirs(path, exist_ok=True)
+        return fixtures.write_config(self.tmp_path / 'cinder.conf', sections)
+
+    def environment(self) -> dict[str, str]:
+        """Cinder's venv first on PATH, the lab drivers importable."""
+        env = {k: v for k, v in os.environ.items() if k not in (
+            'PYTHONPATH', 'VIRTUAL_ENV', 'PYTHONHOME')}
+        env['PATH'] = os.path.join(self.venv, 'bin') + os.pathsep + \
+            env.get('PATH', '')
+        env['PYTHONPATH'] = DRIVERS_DIR
+        return env
+
+    def _process(self, name: str, argv: list[str],
+                 env: dict | None = None) -> processes.LabProcess:
+        process = processes.LabProcess(
+            name, argv, self.tmp_path / ('%s.log' % name),
+            dict(self.environment(), **(env or {})))
+        self.processes[name] = process
+        return process
+
+    # Lifecycle
+
+    def start(self) -> 'CinderLab':
+        subprocess.run([self.bin('cinder-manage'), '--config-file',
+                        self.cinder_conf, 'db', 'sync'], check=True,
+                       capture_output=True, env=self.environment(),
+                       timeout=600)
+        for binary in ('cinder-api', 'cinder-volume', 'cinder-backup'):
+            self._process(binary, [self.bin(binary), '--config-file',
+                                   self.cinder_conf]).start()
+        self.start_scheduler()
+        self.wait_api()
+        self.client.unlimited_quotas()
+        self._volume_types()
+        self.wait_services_up()
+        self.wait_pools()
+        return self
+
+    def _volume_types(self) -> None:
+        default = next(t for t in self.client.volume_types()
+                       if t['name'] == '__DEFAULT__')
+        self.client.set_type_extra_specs(default['id'], DEFAULT_TYPE_SPECS)
+        self.client.create_type(RESCHEDULE_TYPE, RESCHEDULE_TYPE_SPECS)
+
+    def check_running(self) -> None:
+        for process in self.processes.values():
+            process.check_running()
+
+    def _wait(self, predicate, timeout: float, what: str):
+        def checked():
+            self.check_running()
+            return predicate()
+        return fixtures.wait_until(checked, timeout=timeout, interval=0.3,
+                                   what=what)
+
+    def wait_api(self, timeout: float = 120) -> None:
+        self._wait(self.client.answers, timeout, 'cinder-api to answer')
+
+    def expected_services(self) -> set[tuple[str, str]]:
+        return {('cinder-volume', '%s@%s' % (HOST, name))
+                for name in BACKENDS} | {('cinder-backup', HOST),
+                                         ('cinder-scheduler', HOST)}
+
+    def services_up(self) -> set[tuple[str, str]]:
+        return {(s['binary'], s['host']) for s in self.client.services()
+                if s['state'] == 'up'}
+
+    def wait_services_up(self, timeout: float = 120) -> None:
+        self._wait(lambda: self.expected_services() <= self.services_up(),
+                   timeout, 'every lab service up in os-services')
+
+    def wait_pools(self, timeout: float = 120) -> list[dict]:
+        """The scheduler consumes and answers get_pools with every pool."""
+        # NOTE: get_pools is an RPC call: before a consumer is there it
+        # would hold the (single) API worker for rpc_response_timeout.
+        self._wait(self.scheduler_consuming, timeout,
+                   'a consumer on the cinder-scheduler queue')
+
+        def every_pool():
+            pools = self.client.get_pools()
+            names = {pool['name'] for pool in pools}
+            return pools if set(self.pools.values()) <= names else None
+        return self._wait(every_pool, timeout,
+                          'the scheduler to report every lab pool')
+
+    # The scheduler slot
+
+    @property
+    def scheduler(self) -> processes.LabProcess:
+        return self.processes['scheduler']
+
+    def start_scheduler(self) -> processes.LabProcess:
+        slot = self.scheduler_slot
+        if 'scheduler' not in self.processes:
+            self._process('scheduler', slot.command(self), slot.env(self))
+        return self.scheduler.start()
+
+    def kill_scheduler(self) -> None:
+        self.scheduler.kill()
+
+    def scheduler_consuming(self) -> bool:
+        """A consumer is on the cinder-scheduler topic queue."""
+        return 'cinder-scheduler' in fixtures.consumer_queues(
+            self.vhost.name)
+
+    def close(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+        self.db.close()
+        fixtures.drop_database(self.db_url)
+        self.vhost.delete()
+
+    def tails(self, lines: int = 30) -> str:
+        return '\n'.join('---- %s (%s)\n%s' % (name, p.log_path,
+                                               p.tail(lines))
+                         for name, p in self.processes.items())
