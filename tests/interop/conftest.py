@@ -43,3 +43,16 @@ def pytest_runtest_makereport(item, call):
                 report.sections.append(('cinder lab logs (tails)',
                                         value.tails()))
     return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures the interop tests report rather than assert (see
+    test_burst), printed where CI's log shows them."""
+    figures = [value for reports in terminalreporter.stats.values()
+               for report in reports
+               for name, value in getattr(report, 'user_properties', ())
+               if name == 'interop figure' and report.when == 'call']
+    if figures:
+        terminalreporter.section('interop figures')
+        for figure in figures:
+            terminalreporter.write_line(figure)

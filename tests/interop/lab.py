@@ -10,12 +10,14 @@ runs in the slot.
 import dataclasses
 import os
 import subprocess
+import time
 import typing
 
 from tests import fixtures
 from tests.interop import cinderdb
 from tests.interop import processes
 from tests.interop import rest
+from tests.interop import wiretap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -89,6 +91,8 @@ class CinderLab:
         self.client = rest.CinderClient(self.endpoint)
         self.cinder_conf = self._write_conf()
         self.processes: dict[str, processes.LabProcess] = {}
+        self.tap: wiretap.WireTap | None = None
+        self.scheduler_started = 0.0
 
     def bin(self, name: str) -> str:
         return os.path.join(self.venv, 'bin', name)
@@ -100,6 +104,7 @@ class CinderLab:
 
     def _write_conf(self) -> str:
         state = self.tmp_path / 'state'
+        conf_path = self.tmp_path / 'cinder.conf'
         etc = os.path.join(self.venv, 'etc', 'cinder')
         sections = {'DEFAULT': {
             'host': HOST, 'my_ip': '127.0.0.1', 'auth_strategy': 'noauth',
@@ -118,18 +123,28 @@ class CinderLab:
             'report_interval': REPORT_INTERVAL,
             'service_down_time': SERVICE_DOWN_TIME,
             'backup_driver': 'cinder.backup.drivers.posix.PosixBackupDriver',
-            'backup_posix_path': self.tmp_path / 'backups'},
+            'backup_posix_path': self.tmp_path / 'backups',
+            # NOTE: without it Cinder reschedules a volume to the backend
+            # that just failed it (the best weighed), three times, then
+            # gives up: its default filters ignore filter_properties retry.
+            'scheduler_default_filters': ','.join((
+                'AvailabilityZoneFilter', 'CapacityFilter',
+                'CapabilitiesFilter', 'IgnoreAttemptedHostsFilter'))},
             'database': {'connection': self.db_url},
             'oslo_concurrency': {'lock_path': state / 'locks'},
             'coordination': {'backend_url': 'file://%s' % (state / 'coord')},
-            'oslo_messaging_notifications': {'driver': 'messagingv2'}}
+            'oslo_messaging_notifications': {'driver': 'messagingv2'},
+            # NOTE: cinder-backup's os-brick asks privsep for root; the lab
+            # runs as root and has no sudo: start the helper directly.
+            'privsep_osbrick': {'helper_command': 'privsep-helper '
+                                '--config-file %s' % conf_path}}
         for name, options in BACKENDS.items():
             sections[name] = dict(options, lab_data_dir=(
                 self.tmp_path / 'volumes' / name))
         for path in (state / 'locks', state / 'coord',
                      self.tmp_path / 'backups'):
             os.makedirs(path, exist_ok=True)
-        return fixtures.write_config(self.tmp_path / 'cinder.conf', sections)
+        return fixtures.write_config(conf_path, sections)
 
     def environment(self) -> dict[str, str]:
         """Cinder's venv first on PATH, the lab drivers importable."""
@@ -151,6 +166,7 @@ class CinderLab:
     # Lifecycle
 
     def start(self) -> 'CinderLab':
+        """Cinder's services first, then the scheduler slot, all ready."""
         subprocess.run([self.bin('cinder-manage'), '--config-file',
                         self.cinder_conf, 'db', 'sync'], check=True,
                        capture_output=True, env=self.environment(),
@@ -158,13 +174,41 @@ class CinderLab:
         for binary in ('cinder-api', 'cinder-volume', 'cinder-backup'):
             self._process(binary, [self.bin(binary), '--config-file',
                                    self.cinder_conf]).start()
-        self.start_scheduler()
         self.wait_api()
         self.client.unlimited_quotas()
         self._volume_types()
-        self.wait_services_up()
-        self.wait_pools()
+        # NOTE: a scheduler asks the volume and backup services to report
+        # when it starts: they must be consuming by then.
+        self._wait(lambda: self.service_queues() <= set(
+            fixtures.consumer_queues(self.vhost.name)), 120,
+            'volume and backup services to consume')
+        self.tap = wiretap.WireTap(self.vhost.amqp_url)
+        for fanout in ('cinder-scheduler_fanout', 'cinder-backup_fanout'):
+            self.tap.bind(fanout, '', kind='fanout')
+        self.start_scheduler()
+        self.wait_scheduler_ready()
         return self
+
+    def service_queues(self) -> set[str]:
+        return {'cinder-volume.%s@%s' % (HOST, name) for name in BACKENDS} \
+            | {'cinder-backup'}
+
+    def wait_scheduler_ready(self, timeout: float = 120) -> None:
+        """Consuming, every service up, backup and volume pools known."""
+        self.wait_scheduler_consuming(timeout)
+        # NOTE: only reports sent once it consumes reach the scheduler;
+        # cinder-backup's come every 60 s, or when a starting scheduler
+        # asks for them (fanout publish_service_capabilities).
+        since = time.time()
+        asked = self.tap.matching('publish_service_capabilities',
+                                  since=self.scheduler_started,
+                                  exchange='cinder-backup_fanout')
+        if asked:
+            since = asked[0]['received']
+        self.tap.wait_for(timeout, 'update_service_capabilities',
+                          since=since, service_name='backup')
+        self.wait_services_up(timeout)
+        self.wait_pools(timeout)
 
     def _volume_types(self) -> None:
         default = next(t for t in self.client.volume_types()
@@ -192,20 +236,15 @@ class CinderLab:
                                          ('cinder-scheduler', HOST)}
 
     def services_up(self) -> set[tuple[str, str]]:
-        return {(s['binary'], s['host']) for s in self.client.services()
-                if s['state'] == 'up'}
+        return {(s['binary'], s['host']) for s in self.client.services(
+            microversion=rest.BEFORE_BACKEND_STATE) if s['state'] == 'up'}
 
     def wait_services_up(self, timeout: float = 120) -> None:
         self._wait(lambda: self.expected_services() <= self.services_up(),
                    timeout, 'every lab service up in os-services')
 
     def wait_pools(self, timeout: float = 120) -> list[dict]:
-        """The scheduler consumes and answers get_pools with every pool."""
-        # NOTE: get_pools is an RPC call: before a consumer is there it
-        # would hold the (single) API worker for rpc_response_timeout.
-        self._wait(self.scheduler_consuming, timeout,
-                   'a consumer on the cinder-scheduler queue')
-
+        """The scheduler answers get_pools with every lab pool."""
         def every_pool():
             pools = self.client.get_pools()
             names = {pool['name'] for pool in pools}
@@ -223,7 +262,12 @@ class CinderLab:
         slot = self.scheduler_slot
         if 'scheduler' not in self.processes:
             self._process('scheduler', slot.command(self), slot.env(self))
+        self.scheduler_started = time.time()
         return self.scheduler.start()
+
+    def wait_scheduler_consuming(self, timeout: float = 120) -> None:
+        self._wait(self.scheduler_consuming, timeout,
+                   'a consumer on the cinder-scheduler queue')
 
     def kill_scheduler(self) -> None:
         self.scheduler.kill()
@@ -234,6 +278,8 @@ class CinderLab:
             self.vhost.name)
 
     def close(self) -> None:
+        if self.tap:
+            self.tap.close()
         for process in reversed(list(self.processes.values())):
             process.stop()
         self.db.close()
@@ -244,3 +290,33 @@ class CinderLab:
         return '\n'.join('---- %s (%s)\n%s' % (name, p.log_path,
                                                p.tail(lines))
                          for name, p in self.processes.items())
+
+    def queued_messages(self) -> dict[str, int]:
+        """{queue: messages ready or unacknowledged} of the lab's vhost."""
+        return fixtures.queue_messages(self.vhost.name)
+
+    def wait_settled(self, ids, timeout: float = 300, quiet_polls: int = 3,
+                     interval: float = 2) -> dict[str, dict]:
+        """Cinder rows of ``ids`` once nothing moves any more.
+
+        Settled: no message waits in any queue of the lab and no status
+        changed over ``quiet_polls`` polls ``interval`` apart. A volume
+        whose cast was lost stays ``creating`` for good: only quiet tells
+        it from a slow one.
+        """
+        wanted = set(ids)
+        deadline = time.monotonic() + timeout
+        last, quiet = None, 0
+        while True:
+            self.check_running()
+            rows = self.db.volumes(wanted)
+            statuses = {i: row['status'] for i, row in rows.items()}
+            idle = not any(self.queued_messages().values())
+            quiet = quiet + 1 if idle and statuses == last else 0
+            if quiet >= quiet_polls:
+                return rows
+            if time.monotonic() > deadline:
+                raise AssertionError('the lab did not settle in %ss' %
+                                     timeout)
+            last = statuses
+            time.sleep(interval)

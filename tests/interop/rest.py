@@ -13,6 +13,7 @@ import uuid
 
 # Cinder 29's highest microversion; every call below exists at it.
 MICROVERSION = '3.71'
+BEFORE_BACKEND_STATE = '3.48'
 FINAL_VOLUME = frozenset({'available', 'error', 'in-use', 'error_extending',
                           'error_managing', 'error_restoring'})
 
@@ -231,9 +232,15 @@ class CinderClient:
         return self.request('GET', '/scheduler-stats/get_pools?detail=%s'
                             % detail)['pools']
 
-    def services(self, binary: str | None = None) -> list[dict]:
+    def services(self, binary: str | None = None,
+                 microversion: str = MICROVERSION) -> list[dict]:
+        """os-services. From 3.49 on cinder-api asks the scheduler for
+        get_pools first (an RPC call): without a scheduler it answers 500
+        after rpc_response_timeout. 3.48 lists services from the DB only.
+        """
         path = '/os-services' + ('?binary=%s' % binary if binary else '')
-        return self.request('GET', path)['services']
+        return self.request('GET', path,
+                            microversion=microversion)['services']
 
     def messages(self) -> list[dict]:
         return self.request('GET', '/messages')['messages']
