@@ -37,6 +37,9 @@ class CinderClient:
         self.project_id = project_id or uuid.uuid4().hex
         self.user_id = user_id
         self.timeout = timeout
+        # NOTE: a list here records each request (method, path, body,
+        # microversion): the wire captures say what was asked.
+        self.history: list[dict] | None = None
 
     # Transport
 
@@ -44,6 +47,9 @@ class CinderClient:
                 microversion: str = MICROVERSION) -> dict | None:
         """One call under /v3/<project>; the decoded JSON reply, if any."""
         url = '%s/v3/%s%s' % (self.endpoint, self.project_id, path)
+        if self.history is not None:
+            self.history.append({'method': method, 'path': path,
+                                 'body': body, 'microversion': microversion})
         data = json.dumps(body).encode() if body is not None else None
         headers = {'X-Auth-Token': '%s:%s' % (self.user_id, self.project_id),
                    'Accept': 'application/json',

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 
+import amqp.exceptions
 import kombu
 
 
@@ -30,17 +31,24 @@ class WireTap:
     def __init__(self, amqp_url: str) -> None:
         self.queue = 'lab-tap-%s' % uuid.uuid4().hex[:8]
         self.messages: list[dict] = []
+        self.reconnects = 0
+        self._url = amqp_url
         self._changed = threading.Condition()
-        self._conn = kombu.Connection(amqp_url)
+        self._bound: dict[tuple[str, str], str | None] = {}
+        self._stop = threading.Event()
+        self._connect()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _connect(self) -> None:
+        self._conn = kombu.Connection(self._url)
         self._channel = self._conn.channel()
         self._channel.queue_declare(self.queue, exclusive=True,
                                     auto_delete=True)
-        self._bound: set[tuple[str, str]] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._drain, daemon=True)
+        for (exchange, routing_key), kind in self._bound.items():
+            self._bind(exchange, routing_key, kind)
         self._channel.basic_consume(self.queue, callback=self._received,
                                     no_ack=True)
-        self._thread.start()
 
     def bind(self, exchange: str, routing_key: str = '#',
              kind: str | None = None) -> None:
@@ -52,11 +60,14 @@ class WireTap:
         if (exchange, routing_key) in self._bound:
             return
         with self._changed:
-            if kind:
-                self._channel.exchange_declare(
-                    exchange, kind, durable=False, auto_delete=True)
-            self._channel.queue_bind(self.queue, exchange, routing_key)
-        self._bound.add((exchange, routing_key))
+            self._bind(exchange, routing_key, kind)
+        self._bound[(exchange, routing_key)] = kind
+
+    def _bind(self, exchange: str, routing_key: str, kind) -> None:
+        if kind:
+            self._channel.exchange_declare(exchange, kind, durable=False,
+                                           auto_delete=True)
+        self._channel.queue_bind(self.queue, exchange, routing_key)
 
     def _drain(self) -> None:
         while not self._stop.is_set():
@@ -65,8 +76,23 @@ class WireTap:
                     self._conn.drain_events(timeout=0.05)
             except TimeoutError:
                 pass
+            except (OSError, amqp.exceptions.ConnectionError) as exc:
+                # NOTE: a fault test elsewhere may restart the broker:
+                # what was sent meanwhile is missed, the tap goes on.
+                self._reconnect(exc)
             # NOTE: let bind() take the channel between two drains.
             time.sleep(0.01)
+
+    def _reconnect(self, exc: Exception) -> None:
+        while not self._stop.is_set():
+            try:
+                with self._changed:
+                    self._conn.release()
+                    self._connect()
+                self.reconnects += 1
+                return
+            except (OSError, amqp.exceptions.ConnectionError):
+                time.sleep(1)
 
     def _received(self, message) -> None:
         delivery = message.delivery_info

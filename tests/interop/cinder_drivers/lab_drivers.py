@@ -9,7 +9,9 @@ through os-brick's ``local`` connector:
 * ``LabDriver``: one pool of ``lab_capacity_gb``; a volume of N GiB is a
   file of N KiB under ``lab_data_dir`` (so what the pool holds is what the
   files say, across restarts); snapshots, clones, extend, manage existing
-  volumes and snapshots (files dropped in ``lab_data_dir/manageable/``).
+  volumes and snapshots (files dropped in ``lab_data_dir/manageable/``),
+  and migration to another lab backend by moving the file (its
+  ``location_info`` names the directory).
 * ``FailingLabDriver``: the same pool, but every create fails, so that
   cinder-volume sends the volume back to the scheduler.
 """
@@ -207,6 +209,19 @@ class LabDriver(driver.VolumeDriver):
         os.rename(self._snapshot_path(snapshot),
                   os.path.join(self._dir, 'manageable', snapshot.id))
 
+    def migrate_volume(self, context, volume, host):
+        """Move the file to another lab backend; (moved, model update)."""
+        location = host['capabilities'].get('location_info') or ''
+        kind, _, directory = location.partition(':')
+        if kind != 'LabDriver' or not os.path.isdir(directory):
+            return False, None
+        free = host['capabilities'].get('free_capacity_gb', 0)
+        if free != 'infinite' and float(free) < volume.size:
+            return False, None
+        shutil.move(self._volume_path(volume),
+                    os.path.join(directory, 'volume-%s' % volume.id))
+        return True, None
+
     # Stats
 
     def get_pool(self, volume):
@@ -225,6 +240,7 @@ class LabDriver(driver.VolumeDriver):
                 'thick_provisioning_support': True,
                 'QoS_support': False,
                 'multiattach': False,
+                'location_info': 'LabDriver:%s' % self._dir,
                 'filter_function': self.get_filter_function(),
                 'goodness_function': self.get_goodness_function()}
         pool.update({key: _capability(value) for key, value in
