@@ -16,9 +16,11 @@ import pathlib
 import sys
 import tempfile
 import time
+import uuid
+
+import kombu
 
 import scheduler_worker.cmd  # noqa: F401,I001  (as the tests set up)
-from tests import fixtures
 from tests.interop import capture_ops
 from tests.interop import lab as lab_module
 
@@ -55,25 +57,19 @@ def settle(lab, quiet: float = 2.0, timeout: float = 120) -> None:
     while time.monotonic() < deadline:
         recent = [r for r in lab.tap.matching(since=time.time() - quiet)
                   if (r['message'] or {}).get('method') not in PERIODIC]
-        if not recent and not any(lab.queued_messages().values()):
+        if not recent and lab.queues_idle():
             return
         time.sleep(0.5)
     raise AssertionError('the lab did not settle')
 
 
-def bind_reply_exchanges(lab) -> None:
-    """Replies go to each caller's reply_<id> exchange: tap those too."""
-    for name in fixtures.exchanges(lab.vhost.name):
-        if name.startswith('reply_'):
-            lab.tap.bind(name, name)
-
-
-def capture(lab, operation, out: pathlib.Path) -> None:
-    bind_reply_exchanges(lab)
+def capture(lab, state, operation, out: pathlib.Path) -> None:
+    operation.prepare(state)
+    settle(lab)
     since = time.time()
     lab.client.history = []
     try:
-        operation.run(lab)
+        operation.run(state)
         failure = None
     except AssertionError as exc:
         failure = str(exc)[:2000]
@@ -83,7 +79,8 @@ def capture(lab, operation, out: pathlib.Path) -> None:
                 if (r['message'] or {}).get('method') not in PERIODIC]
     write(out / ('%s.json' % operation.name), {
         'operation': operation.name, 'doc': operation.doc, 'rest': rest,
-        'failure': failure, 'messages': messages})
+        'failure': failure, 'messages': messages,
+        'replayed_calls': replayed_calls(lab, messages)})
 
 
 def _collapsed(history: list[dict]) -> list[dict]:
@@ -95,6 +92,66 @@ def _collapsed(history: list[dict]) -> list[dict]:
         else:
             collapsed.append({'request': request, 'times': 1})
     return collapsed
+
+
+def replayed_calls(lab, messages: list[dict]) -> list[dict]:
+    """Each call to the scheduler sent again as captured, with a reply
+    queue of ours, and the scheduler's reply.
+
+    The tap cannot see replies: oslo.messaging sends them through the
+    default exchange, straight to the caller's reply queue.
+    """
+    calls = [m for m in messages if m['direction'].startswith(
+        'topic:cinder-scheduler') and kind(m['message'] or {}) == 'call']
+    replayed = []
+    with kombu.Connection(lab.vhost.amqp_url) as conn:
+        channel = conn.channel()
+        queue = 'capture-reply-%s' % uuid.uuid4().hex[:8]
+        channel.queue_declare(queue, exclusive=True, auto_delete=True)
+        received = []
+        channel.basic_consume(queue, callback=received.append, no_ack=True)
+        producer = kombu.Producer(channel)
+        for call in calls:
+            # NOTE: a new _unique_id too: the server drops a message
+            # whose _unique_id it has seen (oslo.messaging's dedup cache).
+            message = dict(call['message'], _reply_q=queue,
+                           _msg_id=uuid.uuid4().hex,
+                           _unique_id=uuid.uuid4().hex)
+            producer.publish(
+                json.dumps({'oslo.version': '2.0',
+                            'oslo.message': json.dumps(message)}),
+                exchange='openstack', routing_key=call['routing_key'],
+                serializer=None, content_type='application/json',
+                content_encoding='utf-8')
+            try:
+                reply = {'reply': _reply(conn, received)}
+            except AssertionError as exc:
+                reply = {'reply': None, 'error': str(exc)}
+            replayed.append(dict(reply, method=message['method'],
+                                 routing_key=call['routing_key']))
+    return replayed
+
+
+def _reply(conn, received: list, timeout: float = 30) -> list[dict]:
+    """The reply messages of one call, up to the one that ends it."""
+    deadline = time.monotonic() + timeout
+    replies = []
+    while time.monotonic() < deadline:
+        try:
+            conn.drain_events(timeout=1)
+        except TimeoutError:
+            continue
+        while received:
+            raw = received.pop(0)
+            body = json.loads(raw.body)
+            message = json.loads(body['oslo.message'])
+            replies.append({'properties': dict(raw.properties),
+                            'envelope': {k: v for k, v in body.items()
+                                         if k != 'oslo.message'},
+                            'message': message})
+            if message.get('ending', True):
+                return replies
+    raise AssertionError('no reply within %ss' % timeout)
 
 
 def write(path: pathlib.Path, data) -> None:
@@ -132,6 +189,13 @@ def summary(out_dir: pathlib.Path) -> str:
             lines.append('| %s | %s | %s | %s | %s |' % (
                 m['t'], m['direction'], kind(message),
                 message.get('method', ''), message.get('version', '')))
+        for call in data.get('replayed_calls', []):
+            reply = (call['reply'] or [{}])[-1].get('message', {})
+            lines.append('| (replayed) | reply to %s | reply | %s | '
+                         'result: `%s` |' % (
+                             call['routing_key'], call['method'],
+                             json.dumps(reply.get('result'))[:80]
+                             .replace('|', '/')))
         if data['failure']:
             lines += ['', 'failed: `%s`' % data['failure'][:300]]
         lines.append('')
@@ -152,7 +216,7 @@ def main(out: str) -> None:
             'messages': [shaped(r, began) for r in lab.tap.messages]})
         state = capture_ops.State(lab)
         for operation in capture_ops.operations(state):
-            capture(lab, operation, out_dir)
+            capture(lab, state, operation, out_dir)
         write(out_dir / 'db_facts.json', capture_ops.db_facts(lab, state))
         (out_dir / 'messages.md').write_text(summary(out_dir))
     except BaseException:

@@ -17,9 +17,12 @@ from tests.interop import lab as lab_module
 
 @dataclasses.dataclass
 class Operation:
+    """``prepare`` runs before the capture window, ``run`` inside it."""
+
     name: str
     doc: str
     run: typing.Callable
+    prepare: typing.Callable = lambda state: None
 
 
 class RowWatcher(threading.Thread):
@@ -59,6 +62,10 @@ class State:
         self.snapshot: dict = {}
         self.too_large: dict = {}
         self.create_rows: dict = {}
+        self.retyped: dict = {}
+        self.migrated: dict = {}
+        self.group: dict = {}
+        self.group_types: list[dict] = []
 
     def backend_of(self, volume: dict) -> str:
         host = self.client.show_volume(volume['id'])['os-vol-host-attr:host']
@@ -114,35 +121,50 @@ def _backup(state: State) -> None:
         state.volume['id'])['id'])
 
 
+def _fresh_volume(state: State, name: str) -> dict:
+    """A volume of the default type without snapshots (which a generic
+    migration refuses)."""
+    return state.client.wait_volume(state.client.create_volume(
+        1, name=name)['id'])
+
+
+def _wait_moved(state: State, volume: dict, what: str) -> None:
+    state.client.wait_for(
+        lambda: state.client.show_volume(volume['id']),
+        lambda v: v['status'] in ('available', 'error') and
+        v['migration_status'] in (None, 'success', 'error'), 120, what)
+
+
 def _retype(state: State, backend: str, policy: str) -> None:
     specs = {'volume_backend_name': 'lab', 'lab_reschedule_pair':
              '<is> %s' % (backend == 'b1')}
     name = 'on-%s-%s' % (backend, policy)
     state.client.create_type(name, specs)
-    state.client.retype(state.volume['id'], name, policy)
-    state.client.wait_for(
-        lambda: state.client.show_volume(state.volume['id']),
-        lambda v: v['status'] in ('available', 'error') and
-        v['migration_status'] in (None, 'success', 'error'), 120, 'retype')
+    state.client.retype(state.retyped['id'], name, policy)
+    _wait_moved(state, state.retyped, 'retype')
+
+
+def _prepare_retype(state: State) -> None:
+    state.retyped = _fresh_volume(state, 'capture-retype')
 
 
 def _retype_stay(state: State) -> None:
-    _retype(state, state.backend_of(state.volume), 'never')
+    _retype(state, state.backend_of(state.retyped), 'never')
 
 
 def _retype_migrate(state: State) -> None:
-    _retype(state, state.other_backend(state.volume), 'on-demand')
+    _retype(state, state.other_backend(state.retyped), 'on-demand')
+
+
+def _prepare_migrate(state: State) -> None:
+    state.migrated = _fresh_volume(state, 'capture-migrate')
 
 
 def _migrate(state: State) -> None:
-    # NOTE: the type of the last retype pins the backend; back to one
-    # both lab backends match, so the scheduler's check passes.
-    state.client.retype(state.volume['id'], '__DEFAULT__', 'never')
-    state.client.wait_volume(state.volume['id'])
-    target = state.lab.pools[state.other_backend(state.volume)]
-    state.client.migrate(state.volume['id'], target)
+    target = state.lab.pools[state.other_backend(state.migrated)]
+    state.client.migrate(state.migrated['id'], target)
     state.client.wait_for(
-        lambda: state.client.show_volume(state.volume['id']),
+        lambda: state.client.show_volume(state.migrated['id']),
         lambda v: v['migration_status'] in ('success', 'error'), 120,
         'migration')
 
@@ -217,12 +239,14 @@ def operations(state: State) -> list[Operation]:
                   _from_snapshot),
         Operation('create_volume_from_volume', 'source_volid', _from_volume),
         Operation('create_backup', 'POST /backups (POSIX driver)', _backup),
-        Operation('retype_stay', 'os-retype to a type the current backend '
-                  'matches (policy never)', _retype_stay),
-        Operation('retype_migrate', 'os-retype to a type only the other lab '
-                  'backend matches (policy on-demand)', _retype_migrate),
-        Operation('migrate_volume', 'os-migrate_volume to the other backend',
-                  _migrate),
+        Operation('retype_stay', 'os-retype of a new volume to a type its '
+                  'backend matches (policy never)', _retype_stay,
+                  _prepare_retype),
+        Operation('retype_migrate', 'os-retype of that volume to a type only '
+                  'the other lab backend matches (policy on-demand)',
+                  _retype_migrate),
+        Operation('migrate_volume', 'os-migrate_volume of a new volume to '
+                  'the other backend', _migrate, _prepare_migrate),
         Operation('manage_existing', 'POST /manageable_volumes',
                   _manage_volume),
         Operation('manage_existing_snapshot', 'POST /manageable_snapshots',
