@@ -14,6 +14,7 @@ import time
 import typing
 
 from tests import fixtures
+from tests.interop import cinderconf
 from tests.interop import cinderdb
 from tests.interop import processes
 from tests.interop import rest
@@ -23,24 +24,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DRIVERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                            'cinder_drivers')
-HOST = 'lab'
-REPORT_INTERVAL = 2
-SERVICE_DOWN_TIME = 8
-# NOTE: b1 and b2 hold the default type's volumes (volume_backend_name
-# "lab"). b3 fails every create and has the most room, so that a volume of
-# the "lab-reschedule" type (b1 and b3 match it) goes there first and is
-# sent back: it can only end on b1.
-BACKENDS = {
-    'b1': {'volume_driver': 'lab_drivers.LabDriver',
-           'volume_backend_name': 'lab', 'lab_capacity_gb': 1000,
-           'lab_capabilities': 'lab_reschedule_pair:True'},
-    'b2': {'volume_driver': 'lab_drivers.LabDriver',
-           'volume_backend_name': 'lab', 'lab_capacity_gb': 1000,
-           'lab_capabilities': 'lab_reschedule_pair:False'},
-    'b3': {'volume_driver': 'lab_drivers.FailingLabDriver',
-           'volume_backend_name': 'flaky', 'lab_capacity_gb': 1500,
-           'lab_capabilities': 'lab_reschedule_pair:True'},
-}
 DEFAULT_TYPE_SPECS = {'volume_backend_name': 'lab'}
 RESCHEDULE_TYPE = 'lab-reschedule'
 RESCHEDULE_TYPE_SPECS = {'lab_reschedule_pair': '<is> True'}
@@ -89,7 +72,9 @@ class CinderLab:
         self.port = fixtures.free_port()
         self.endpoint = 'http://127.0.0.1:%d' % self.port
         self.client = rest.CinderClient(self.endpoint)
-        self.cinder_conf = self._write_conf()
+        self.cinder_conf = cinderconf.write(
+            tmp_path, self.venv, self.port, self.vhost.transport_url,
+            self.db_url)
         self.processes: dict[str, processes.LabProcess] = {}
         self.tap: wiretap.WireTap | None = None
         self.scheduler_started = 0.0
@@ -100,69 +85,8 @@ class CinderLab:
     @property
     def pools(self) -> dict[str, str]:
         """{backend: pool name as the scheduler places volumes}."""
-        return {name: '%s@%s#lab' % (HOST, name) for name in BACKENDS}
-
-    def _write_conf(self) -> str:
-        state = self.tmp_path / 'state'
-        etc = os.path.join(self.venv, 'etc', 'cinder')
-        sections = {'DEFAULT': {
-            'host': HOST, 'my_ip': '127.0.0.1', 'auth_strategy': 'noauth',
-            'osapi_volume_listen': '127.0.0.1',
-            'osapi_volume_listen_port': self.port,
-            'osapi_volume_workers': 1,
-            'api_paste_config': os.path.join(etc, 'api-paste.ini'),
-            'resource_query_filters_file': os.path.join(
-                etc, 'resource_filters.json'),
-            'rootwrap_config': self._write_root_helpers(),
-            'state_path': state, 'transport_url': self.vhost.transport_url,
-            'enabled_backends': ','.join(BACKENDS),
-            # NOTE: volume services report soon after start, and up/down
-            # (computed by cinder-api) turns within seconds.
-            'periodic_interval': 5, 'periodic_fuzzy_delay': 0,
-            'report_interval': REPORT_INTERVAL,
-            'service_down_time': SERVICE_DOWN_TIME,
-            'backup_driver': 'cinder.backup.drivers.posix.PosixBackupDriver',
-            'backup_posix_path': self.tmp_path / 'backups',
-            # NOTE: without it Cinder reschedules a volume to the backend
-            # that just failed it (the best weighed), three times, then
-            # gives up: its default filters ignore filter_properties retry.
-            'scheduler_default_filters': ','.join((
-                'AvailabilityZoneFilter', 'CapacityFilter',
-                'CapabilitiesFilter', 'IgnoreAttemptedHostsFilter'))},
-            'database': {'connection': self.db_url},
-            'oslo_concurrency': {'lock_path': state / 'locks'},
-            'coordination': {'backend_url': 'file://%s' % (state / 'coord')},
-            'oslo_messaging_notifications': {'driver': 'messagingv2'}}
-        for name, options in BACKENDS.items():
-            sections[name] = dict(options, lab_data_dir=(
-                self.tmp_path / 'volumes' / name))
-        for path in (state / 'locks', state / 'coord',
-                     self.tmp_path / 'backups'):
-            os.makedirs(path, exist_ok=True)
-        return fixtures.write_config(self.tmp_path / 'cinder.conf',
-                                     sections)
-
-    def _write_root_helpers(self) -> str:
-        """A rootwrap.conf reading the venv's filters, and a ``sudo``.
-
-        Cinder runs what needs root (os-brick's privsep helper, dd of a
-        generic migration) as ``sudo cinder-rootwrap ...`` / ``sudo
-        privsep-helper ...``. The lab runs as root on machines without
-        sudo: the lab's own ``sudo`` runs the command as it is.
-        """
-        helpers = self.tmp_path / 'bin'
-        os.makedirs(helpers, exist_ok=True)
-        sudo = helpers / 'sudo'
-        sudo.write_text('#!/bin/sh\nexec "$@"\n')
-        sudo.chmod(0o755)
-        return fixtures.write_config(self.tmp_path / 'rootwrap.conf', {
-            'DEFAULT': {
-                'filters_path': os.path.join(self.venv, 'etc', 'cinder',
-                                             'rootwrap.d'),
-                'exec_dirs': ','.join((
-                    os.path.join(self.venv, 'bin'), '/sbin', '/usr/sbin',
-                    '/bin', '/usr/bin', '/usr/local/bin')),
-                'use_syslog': False}})
+        return {name: '%s@%s#lab' % (cinderconf.HOST, name)
+                for name in cinderconf.BACKENDS}
 
     def environment(self) -> dict[str, str]:
         """The lab's sudo and Cinder's venv first on PATH, the lab drivers
@@ -199,9 +123,8 @@ class CinderLab:
         self._volume_types()
         # NOTE: a scheduler asks the volume and backup services to report
         # when it starts: they must be consuming by then.
-        self._wait(lambda: self.service_queues() <= set(
-            fixtures.consumer_queues(self.vhost.name)), 120,
-            'volume and backup services to consume')
+        self._wait(lambda: self.service_queues() <= self.consumed_queues(),
+                   120, 'volume and backup services to consume')
         # NOTE: a copy of every message from here on: casts and calls
         # to topics and servers, notifications, and the fanouts.
         self.tap = wiretap.WireTap(self.vhost.amqp_url)
@@ -213,8 +136,8 @@ class CinderLab:
         return self
 
     def service_queues(self) -> set[str]:
-        return {'cinder-volume.%s@%s' % (HOST, name) for name in BACKENDS} \
-            | {'cinder-backup'}
+        return {'cinder-volume.%s@%s' % (cinderconf.HOST, name)
+                for name in cinderconf.BACKENDS} | {'cinder-backup'}
 
     def wait_scheduler_ready(self, timeout: float = 120) -> None:
         """Consuming, every service up, backup and volume pools known."""
@@ -254,9 +177,10 @@ class CinderLab:
         self._wait(self.client.answers, timeout, 'cinder-api to answer')
 
     def expected_services(self) -> set[tuple[str, str]]:
-        return {('cinder-volume', '%s@%s' % (HOST, name))
-                for name in BACKENDS} | {('cinder-backup', HOST),
-                                         ('cinder-scheduler', HOST)}
+        host = cinderconf.HOST
+        return {('cinder-volume', '%s@%s' % (host, name))
+                for name in cinderconf.BACKENDS} | {
+            ('cinder-backup', host), ('cinder-scheduler', host)}
 
     def services_up(self) -> set[tuple[str, str]]:
         return {(s['binary'], s['host']) for s in self.client.services(
@@ -295,10 +219,18 @@ class CinderLab:
     def kill_scheduler(self) -> None:
         self.scheduler.kill()
 
+    def consumed_queues(self) -> set[str]:
+        """Queues of the lab's vhost that have a consumer."""
+        try:
+            return set(fixtures.consumer_queues(self.vhost.name))
+        except AssertionError:
+            # NOTE: rabbitmqctl fails while the broker restarts (a fault
+            # test of another run may do that): none known, ask again.
+            return set()
+
     def scheduler_consuming(self) -> bool:
         """A consumer is on the cinder-scheduler topic queue."""
-        return 'cinder-scheduler' in fixtures.consumer_queues(
-            self.vhost.name)
+        return 'cinder-scheduler' in self.consumed_queues()
 
     def close(self) -> None:
         if self.tap:
@@ -318,12 +250,23 @@ class CinderLab:
         """{queue: messages ready or unacknowledged} of the topic, server
         and reply queues of the lab's vhost.
 
-        Fanout queues are left out: a killed service's stays behind (for
-        rabbit_transient_queues_ttl) and fills with reports nobody reads.
+        Left out: notifications (nobody consumes them in the lab) and
+        fanout queues (a killed service's stays behind, for
+        rabbit_transient_queues_ttl, and fills with reports nobody reads).
         """
         return {name: count for name, count in
                 fixtures.queue_messages(self.vhost.name).items()
-                if '_fanout_' not in name}
+                if '_fanout_' not in name and
+                not name.startswith('notifications.')}
+
+    def queues_idle(self) -> bool:
+        """No message waits in a work queue (see queued_messages)."""
+        try:
+            return not any(self.queued_messages().values())
+        except AssertionError:
+            # NOTE: rabbitmqctl fails while the broker restarts (a fault
+            # test of another run may do that): not idle, ask again.
+            return False
 
     def wait_settled(self, ids, timeout: float = 300, quiet_polls: int = 3,
                      interval: float = 2) -> dict[str, dict]:
@@ -341,11 +284,7 @@ class CinderLab:
             self.check_running()
             rows = self.db.volumes(wanted)
             statuses = {i: row['status'] for i, row in rows.items()}
-            try:
-                idle = not any(self.queued_messages().values())
-            except AssertionError:
-                # NOTE: rabbitmqctl fails while the broker restarts.
-                idle = False
+            idle = self.queues_idle()
             quiet = quiet + 1 if idle and statuses == last else 0
             if quiet >= quiet_polls:
                 return rows

@@ -5,11 +5,25 @@ body shows what Cinder's own scheduler does and, later, what ours does.
 """
 
 import os
+import time
 
+from tests import fixtures
+from tests.interop import cinderconf
 from tests.interop import lab as lab_module
 from tests.interop import rest
 
 DEFAULT_POOLS = {'lab@b1#lab', 'lab@b2#lab'}
+
+
+def _captured(name: str) -> dict:
+    """What Cinder 29's own services did (tests/wire/cinder29/)."""
+    return fixtures.wire_sample(os.path.join('cinder29', name + '.json'))
+
+
+def _captured_hand_off() -> dict:
+    """The create_volume cast cinder-scheduler sent to cinder-volume."""
+    return next(m for m in _captured('create_volume')['messages']
+                if m['direction'].startswith('topic:cinder-volume.'))
 
 
 def _lab_volume(lab, **fields) -> dict:
@@ -37,12 +51,12 @@ def test_get_pools_detail_lists_every_pool_with_its_capacity(lab):
 
     assert set(pools) == set(lab.pools.values())
     for backend, name in lab.pools.items():
-        total = lab_module.BACKENDS[backend]['lab_capacity_gb']
+        total = cinderconf.BACKENDS[backend]['lab_capacity_gb']
         capabilities = pools[name]
         assert capabilities['total_capacity_gb'] == total
         assert 0 <= capabilities['free_capacity_gb'] <= total
         assert capabilities['volume_backend_name'] == \
-            lab_module.BACKENDS[backend]['volume_backend_name']
+            cinderconf.BACKENDS[backend]['volume_backend_name']
         assert capabilities['timestamp']
 
 
@@ -104,7 +118,7 @@ def test_backup_of_a_lab_volume_becomes_available(lab):
 
 
 def test_volume_larger_than_every_pool_ends_in_error_with_a_message(lab):
-    largest = max(b['lab_capacity_gb'] for b in lab_module.BACKENDS.values())
+    largest = max(b['lab_capacity_gb'] for b in cinderconf.BACKENDS.values())
     volume = lab.client.create_volume(largest + 1, name='too-large')
 
     volume = lab.client.wait_volume(volume['id'])
@@ -142,15 +156,67 @@ def test_scheduler_is_listed_up_then_down_once_it_stops(lab):
     # NOTE: at 3.49 and later, listing services asks the scheduler for
     # its pools first; answered only by a live scheduler.
     assert scheduler_states(rest.MICROVERSION) == [
-        (lab_module.HOST, 'up', 'enabled')]
+        (cinderconf.HOST, 'up', 'enabled')]
     lab.scheduler.stop()
     try:
         down = rest.CinderClient.wait_for(
             scheduler_states, lambda states: states and all(
                 state == 'down' for _, state, _ in states),
-            timeout=lab_module.SERVICE_DOWN_TIME * 4,
+            timeout=cinderconf.SERVICE_DOWN_TIME * 4,
             what='cinder-scheduler listed down')
-        assert down == [(lab_module.HOST, 'down', 'enabled')]
+        assert down == [(cinderconf.HOST, 'down', 'enabled')]
     finally:
         lab.start_scheduler()
         lab.wait_scheduler_ready()
+
+
+def test_volume_is_handed_to_its_backend_as_cinder_29_hands_it(lab):
+    since = time.time()
+    volume = _lab_volume(lab, size=1, name='hand-off')
+    pool = volume['os-vol-host-attr:host']
+
+    def hand_offs():
+        return [r for r in lab.tap.matching('create_volume', since=since)
+                if r['routing_key'].startswith('cinder-volume.') and
+                r['message']['args']['volume']['versioned_object.data'][
+                    'id'] == volume['id']]
+    [record] = rest.CinderClient.wait_for(hand_offs, bool, 30, 'hand-off')
+
+    captured = _captured_hand_off()
+    message, expected = record['message'], captured['message']
+    backend = pool.split('#')[0]
+    assert record['routing_key'] == 'cinder-volume.%s.%s' % (
+        backend, backend.split('@')[0])
+    assert (record['exchange'], message['version']) == (
+        captured['exchange'], expected['version'])
+    assert sorted(message['args']) == sorted(expected['args'])
+    assert message['args']['allow_reschedule'] is True
+    filter_properties = message['args']['filter_properties']
+    assert sorted(filter_properties) == sorted(
+        expected['args']['filter_properties'])
+    assert filter_properties['retry'] == {
+        'num_attempts': 1, 'backends': [pool], 'hosts': [pool]}
+    for arg in ('volume', 'request_spec'):
+        assert {k: v for k, v in message['args'][arg].items()
+                if k != 'versioned_object.data'} == {
+            k: v for k, v in expected['args'][arg].items()
+            if k != 'versioned_object.data'}
+    assert sorted(k for k in message if k.startswith('_context_')) == \
+        sorted(k for k in expected if k.startswith('_context_'))
+    # The caller's context travels on to the volume service.
+    assert (message['_context_user_id'], message['_context_project_id']) == (
+        lab.client.user_id, lab.client.project_id)
+
+
+def test_scheduler_services_row_carries_cinder_29_versions(lab):
+    captured = next(row for row in _captured('db_facts')['services']
+                    if row['binary'] == 'cinder-scheduler')
+    columns = ('binary', 'topic', 'host', 'availability_zone',
+               'rpc_current_version', 'object_current_version', 'disabled',
+               'cluster_name', 'frozen', 'replication_status')
+
+    rows = lab.db.services('cinder-scheduler')
+
+    assert [{c: row[c] for c in columns} for row in rows] == [
+        {c: captured[c] for c in columns}]
+    assert rows[0]['uuid'] and rows[0]['report_count'] > 0

@@ -6,30 +6,58 @@ is done with it), asserted for one that does (SchedulerSlot.loses_no_cast).
 """
 
 import collections
+from concurrent import futures
 import json
+import threading
 import time
 
 from tests.interop import rest
 
 BURST = 200
 KILLS = 3
+POSTERS = 4
 
 
 def _burst(lab) -> tuple[list[str], list[int]]:
-    """Create BURST volumes; kill -9 and restart the scheduler at each
-    quarter, once the previous one consumes again."""
-    kill_at = {BURST * (k + 1) // (KILLS + 1) for k in range(KILLS)}
-    ids, refused = [], []
-    for i in range(BURST):
-        if i in kill_at:
-            lab.wait_scheduler_consuming()
-            lab.kill_scheduler()
-            lab.start_scheduler()
+    """Create BURST volumes from POSTERS threads; at each quarter, once the
+    previous scheduler consumes, kill -9 it and start a new one.
+
+    Posts past a quarter wait for its kill, so that every kill falls
+    inside the burst whatever the machine's speed.
+    """
+    quarters = [BURST * (k + 1) // (KILLS + 1) for k in range(KILLS)]
+    killed = [threading.Event() for _ in quarters]
+    ids, refused, done = [], [], threading.Semaphore(0)
+
+    def post(i: int) -> None:
+        for quarter, event in zip(quarters, killed, strict=True):
+            if i >= quarter:
+                event.wait(300)
         try:
             ids.append(lab.client.create_volume(
                 1, name='burst-%03d' % i)['id'])
         except rest.HTTPError as exc:
             refused.append(exc.status)
+        finally:
+            done.release()
+
+    with futures.ThreadPoolExecutor(POSTERS) as pool:
+        posts = [pool.submit(post, i) for i in range(BURST)]
+        finished = 0
+        try:
+            for quarter, event in zip(quarters, killed, strict=True):
+                while finished < quarter:
+                    assert done.acquire(timeout=300), 'posts stopped'
+                    finished += 1
+                lab.wait_scheduler_consuming()
+                lab.kill_scheduler()
+                lab.start_scheduler()
+                event.set()
+        finally:
+            for event in killed:
+                event.set()
+        for each in posts:
+            each.result()
     return ids, refused
 
 
