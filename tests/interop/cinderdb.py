@@ -8,7 +8,10 @@ class CinderDB:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        # NOTE: one connection kept (and checked before use): polling
+        # must not need a new slot of a PostgreSQL that others fill too.
+        self.engine = sa.create_engine(url, pool_size=1, max_overflow=1,
+                                       pool_pre_ping=True)
 
     def rows(self, sql: str, **params) -> list[dict]:
         with self.engine.connect() as connection:

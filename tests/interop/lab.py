@@ -13,6 +13,8 @@ import subprocess
 import time
 import typing
 
+import sqlalchemy as sa
+
 from tests import fixtures
 from tests.interop import cinderconf
 from tests.interop import cinderdb
@@ -282,14 +284,21 @@ class CinderLab:
         last, quiet = None, 0
         while True:
             self.check_running()
-            rows = self.db.volumes(wanted)
+            if time.monotonic() > deadline:
+                raise AssertionError('the lab did not settle in %ss' %
+                                     timeout)
+            try:
+                rows = self.db.volumes(wanted)
+            except sa.exc.OperationalError:
+                # NOTE: the shared PostgreSQL may be full or restarting
+                # for a moment (other runs): ask again.
+                last, quiet = None, 0
+                time.sleep(interval)
+                continue
             statuses = {i: row['status'] for i, row in rows.items()}
             idle = self.queues_idle()
             quiet = quiet + 1 if idle and statuses == last else 0
             if quiet >= quiet_polls:
                 return rows
-            if time.monotonic() > deadline:
-                raise AssertionError('the lab did not settle in %ss' %
-                                     timeout)
             last = statuses
             time.sleep(interval)

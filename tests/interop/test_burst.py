@@ -16,22 +16,25 @@ from tests.interop import rest
 BURST = 200
 KILLS = 3
 POSTERS = 4
+LEAD = BURST // (KILLS + 1) // 2
 
 
-def _burst(lab) -> tuple[list[str], list[int]]:
+def _burst(lab) -> tuple[list[str], list[int], list[int]]:
     """Create BURST volumes from POSTERS threads; at each quarter, once the
     previous scheduler consumes, kill -9 it and start a new one.
 
-    Posts past a quarter wait for its kill, so that every kill falls
-    inside the burst whatever the machine's speed.
+    A post more than LEAD past a quarter waits for that quarter's kill:
+    every kill falls inside the burst, with casts in flight, whatever the
+    machine's speed. Returns ids, refused statuses, and how many burst
+    volumes were not yet placed at each kill.
     """
     quarters = [BURST * (k + 1) // (KILLS + 1) for k in range(KILLS)]
     killed = [threading.Event() for _ in quarters]
-    ids, refused, done = [], [], threading.Semaphore(0)
+    ids, refused, unplaced, done = [], [], [], threading.Semaphore(0)
 
     def post(i: int) -> None:
         for quarter, event in zip(quarters, killed, strict=True):
-            if i >= quarter:
+            if i >= quarter + LEAD:
                 event.wait(300)
         try:
             ids.append(lab.client.create_volume(
@@ -50,6 +53,7 @@ def _burst(lab) -> tuple[list[str], list[int]]:
                     assert done.acquire(timeout=300), 'posts stopped'
                     finished += 1
                 lab.wait_scheduler_consuming()
+                unplaced.append(_unplaced(lab))
                 lab.kill_scheduler()
                 lab.start_scheduler()
                 event.set()
@@ -58,13 +62,19 @@ def _burst(lab) -> tuple[list[str], list[int]]:
                 event.set()
         for each in posts:
             each.result()
-    return ids, refused
+    return ids, refused, unplaced
+
+
+def _unplaced(lab) -> int:
+    return lab.db.rows(
+        "SELECT count(*) AS n FROM volumes WHERE display_name LIKE "
+        "'burst-%%' AND status = 'creating' AND host IS NULL")[0]['n']
 
 
 def test_burst_with_the_scheduler_killed_three_times(lab, record_property):
     starts = lab.scheduler.starts
     began = time.monotonic()
-    ids, refused = _burst(lab)
+    ids, refused, unplaced = _burst(lab)
     posted = time.monotonic() - began
     lab.wait_scheduler_ready()
     rows = lab.wait_settled(ids)
@@ -80,7 +90,7 @@ def test_burst_with_the_scheduler_killed_three_times(lab, record_property):
             if row['status'] == 'creating' and row['host'] is None),
         'other': sum(n for s, n in statuses.items()
                      if s not in ('available', 'error', 'creating')),
-        'refused_by_api': len(refused),
+        'refused_by_api': len(refused), 'unplaced_at_kills': unplaced,
         'post_seconds': round(posted, 1),
         'settled_seconds': round(time.monotonic() - began, 1)}
     record_property('interop figure', json.dumps(figure, sort_keys=True))
