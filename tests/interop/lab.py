@@ -69,7 +69,12 @@ class CinderLab:
         self.tmp_path = tmp_path
         self.scheduler_slot = scheduler
         self.vhost = fixtures.RabbitVhost()
-        self.db_url = fixtures.create_database('postgresql', tmp_path)
+        try:
+            self.db_url = fixtures.create_database('postgresql', tmp_path)
+        except BaseException:
+            # NOTE: skipped or failed (no PostgreSQL): leave no vhost.
+            self.vhost.delete()
+            raise
         self.db = cinderdb.CinderDB(self.db_url)
         self.port = fixtures.free_port()
         self.endpoint = 'http://127.0.0.1:%d' % self.port

@@ -86,8 +86,15 @@ class CinderClient:
         """Poll fetch() until done(value); return the value."""
         deadline = time.monotonic() + timeout
         while True:
-            value = fetch()
-            if done(value):
+            try:
+                value = fetch()
+            except HTTPError as exc:
+                # NOTE: a poll is a GET: a server error (the database
+                # restarting under cinder-api) means "ask again".
+                if exc.status < 500:
+                    raise
+                value = exc
+            if not isinstance(value, HTTPError) and done(value):
                 return value
             if time.monotonic() > deadline:
                 raise AssertionError('timed out after %ss waiting for %s; '
