@@ -3,9 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STATE ?= $(CURDIR)/.state
+# Real Cinder for tests/interop, in a venv of its own: Cinder pins
+# eventlet-era versions that must not reach the project's venv.
+CINDER_VENV ?= $(CURDIR)/.cinder-venv
+CINDER_CONSTRAINTS := tests/interop/cinder-constraints.txt
 RUN_CONF := $(STATE)/scheduler-worker.conf
 
-.PHONY: run test test-fast venv lint sample bench clean
+.PHONY: run test test-fast venv cinder-venv lint sample bench clean
 
 $(BIN)/scheduler-worker: setup.cfg requirements.txt test-requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +18,14 @@ $(BIN)/scheduler-worker: setup.cfg requirements.txt test-requirements.txt constr
 	touch $@
 
 venv: $(BIN)/scheduler-worker
+
+$(CINDER_VENV)/.installed: $(CINDER_CONSTRAINTS)
+	$(PYTHON) -m venv $(CINDER_VENV)
+	$(CINDER_VENV)/bin/pip install --quiet -c $(CINDER_CONSTRAINTS) \
+		cinder==29.0.0 psycopg2-binary fixtures
+	touch $@
+
+cinder-venv: $(CINDER_VENV)/.installed
 
 $(RUN_CONF):
 	mkdir -p $(STATE)
@@ -24,9 +36,10 @@ run: venv $(RUN_CONF)
 	$(BIN)/scheduler-worker-manage --config-file $(RUN_CONF) db sync
 	$(BIN)/scheduler-worker --config-file $(RUN_CONF)
 
-# The whole suite: unit, functional, integration (real services), fault.
-test: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+# The whole suite: unit, functional, integration (real services), fault,
+# and interop (real Cinder processes from CINDER_VENV).
+test: venv cinder-venv
+	SW_CINDER_VENV=$(CINDER_VENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The loop while editing: what needs no RabbitMQ, database server or
 # process kills (unit, functional, deploy), in a minute or two.
@@ -47,4 +60,4 @@ bench: venv
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(STATE) .pytest_cache
+	rm -rf $(VENV) $(CINDER_VENV) $(STATE) .pytest_cache

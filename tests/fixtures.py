@@ -283,6 +283,21 @@ def consumer_queues(vhost: str) -> list[str]:
     return sorted(line.strip() for line in out.splitlines() if line.strip())
 
 
+def exchanges(vhost: str) -> list[str]:
+    """Names of the exchanges of a vhost."""
+    out = _rabbitmqctl('list_exchanges', '-p', vhost, '--no-table-headers',
+                       'name')
+    return sorted(line.strip() for line in out.splitlines() if line.strip())
+
+
+def queue_messages(vhost: str) -> dict[str, int]:
+    """{queue: messages ready or unacknowledged} of a vhost."""
+    out = _rabbitmqctl('list_queues', '-p', vhost, '--no-table-headers',
+                       'name', 'messages')
+    return {name: int(count) for name, count in
+            (line.split() for line in out.splitlines() if line.strip())}
+
+
 def close_connections(vhost: str) -> int:
     """Close every client connection to the vhost, as a broker would."""
     out = _rabbitmqctl('list_connections', '--no-table-headers', 'pid',

@@ -1,0 +1,230 @@
+"""A stock Cinder cloud driven through its REST API, whatever schedules it.
+
+Every test runs once per scheduler slot (conftest.SCHEDULERS): the same
+body shows what Cinder's own scheduler does and, later, what ours does.
+"""
+
+import os
+import time
+
+from tests import fixtures
+from tests.interop import cinderconf
+from tests.interop import lab as lab_module
+from tests.interop import rest
+
+DEFAULT_POOLS = {'lab@b1#lab', 'lab@b2#lab'}
+
+
+def _captured(name: str) -> dict:
+    """What Cinder 29's own services did (tests/wire/cinder29/)."""
+    return fixtures.wire_sample(os.path.join('cinder29', name + '.json'))
+
+
+def _ovo_header(primitive: dict) -> dict:
+    """An object primitive without its data; changes as a set (their
+    order follows no rule)."""
+    header = {k: v for k, v in primitive.items()
+              if k != 'versioned_object.data'}
+    header['versioned_object.changes'] = sorted(
+        header.get('versioned_object.changes', []))
+    return header
+
+
+def _captured_hand_off() -> dict:
+    """The create_volume cast cinder-scheduler sent to cinder-volume."""
+    return next(m for m in _captured('create_volume')['messages']
+                if m['direction'].startswith('topic:cinder-volume.'))
+
+
+def _lab_volume(lab, **fields) -> dict:
+    volume = lab.client.create_volume(**fields)
+    return lab.client.wait_volume(volume['id'])
+
+
+def test_fifty_volumes_become_available_with_host_zone_and_time(lab):
+    ids = [lab.client.create_volume(1, name='fifty-%02d' % i)['id']
+           for i in range(50)]
+
+    volumes = lab.client.wait_volumes(ids, timeout=180)
+
+    assert sorted({v['status'] for v in volumes.values()}) == ['available']
+    rows = lab.db.volumes(ids)
+    assert len(rows) == 50
+    assert {row['host'] for row in rows.values()} <= DEFAULT_POOLS
+    assert all(row['scheduled_at'] is not None for row in rows.values())
+    assert {row['availability_zone'] for row in rows.values()} == {'nova'}
+
+
+def test_get_pools_detail_lists_every_pool_with_its_capacity(lab):
+    pools = {pool['name']: pool['capabilities']
+             for pool in lab.client.get_pools(detail=True)}
+
+    assert set(pools) == set(lab.pools.values())
+    for backend, name in lab.pools.items():
+        total = cinderconf.BACKENDS[backend]['lab_capacity_gb']
+        capabilities = pools[name]
+        assert capabilities['total_capacity_gb'] == total
+        assert 0 <= capabilities['free_capacity_gb'] <= total
+        assert capabilities['volume_backend_name'] == \
+            cinderconf.BACKENDS[backend]['volume_backend_name']
+        assert capabilities['timestamp']
+
+
+def test_get_pools_without_detail_lists_names_only(lab):
+    pools = lab.client.get_pools(detail=False)
+
+    assert sorted(pools, key=lambda p: p['name']) == [
+        {'name': name} for name in sorted(lab.pools.values())]
+
+
+def test_extend_grows_a_volume_on_its_pool(lab):
+    volume = _lab_volume(lab, size=1, name='extend-me')
+
+    lab.client.extend(volume['id'], 3)
+    extended = lab.client.wait_volume(volume['id'],
+                                      statuses={'available', 'error',
+                                                'error_extending'})
+
+    assert (extended['status'], extended['size']) == ('available', 3)
+    assert extended['os-vol-host-attr:host'] == \
+        volume['os-vol-host-attr:host']
+
+
+def test_snapshot_of_a_volume_becomes_available(lab):
+    volume = _lab_volume(lab, size=2, name='snap-source')
+
+    snapshot = lab.client.create_snapshot(volume['id'], name='snap')
+    snapshot = lab.client.wait_snapshot(snapshot['id'])
+
+    assert (snapshot['status'], snapshot['size']) == ('available', 2)
+
+
+def test_volume_from_snapshot_and_clone_become_available(lab):
+    source = _lab_volume(lab, size=1, name='clone-source')
+    snapshot = lab.client.wait_snapshot(
+        lab.client.create_snapshot(source['id'])['id'])
+
+    from_snapshot = lab.client.create_volume(1, snapshot_id=snapshot['id'])
+    clone = lab.client.create_volume(1, source_volid=source['id'])
+
+    done = lab.client.wait_volumes([from_snapshot['id'], clone['id']])
+    assert {v['status'] for v in done.values()} == {'available'}
+    # NOTE: Cinder places both on the source's backend.
+    assert {v['os-vol-host-attr:host'] for v in done.values()} == {
+        source['os-vol-host-attr:host']}
+
+
+def test_backup_of_a_lab_volume_becomes_available(lab):
+    volume = _lab_volume(lab, size=1, name='backup-source')
+
+    backup = lab.client.create_backup(volume['id'], name='backup')
+    backup = lab.client.wait_backup(backup['id'])
+
+    assert (backup['status'], backup['size']) == ('available', 1)
+    assert lab.client.show_volume(volume['id'])['status'] == 'available'
+    backup_files = [name for _, _, names in os.walk(
+        lab.tmp_path / 'backups') for name in names]
+    assert backup_files
+
+
+def test_volume_larger_than_every_pool_ends_in_error_with_a_message(lab):
+    largest = max(b['lab_capacity_gb'] for b in cinderconf.BACKENDS.values())
+    volume = lab.client.create_volume(largest + 1, name='too-large')
+
+    volume = lab.client.wait_volume(volume['id'])
+
+    assert volume['status'] == 'error'
+    assert lab.db.volumes([volume['id']])[volume['id']]['host'] is None
+    messages = [m for m in lab.client.messages()
+                if m['resource_uuid'] == volume['id']]
+    assert [(m['resource_type'], m['message_level'], m['event_id'])
+            for m in messages] == [
+        ('VOLUME', 'ERROR', 'VOLUME_VOLUME_001_003')]
+    assert messages[0]['user_message'] == (
+        'schedule allocate volume:Could not find any available weighted '
+        'backend.')
+
+
+def test_volume_sent_back_by_a_failing_backend_ends_on_the_other(lab):
+    volume = lab.client.create_volume(
+        1, name='rescheduled', volume_type=lab_module.RESCHEDULE_TYPE)
+
+    volume = lab.client.wait_volume(volume['id'])
+
+    assert (volume['status'], volume['os-vol-host-attr:host']) == (
+        'available', lab.pools['b1'])
+    refused = 'refusing to create %s' % os.path.join(
+        lab.tmp_path, 'volumes', 'b3', 'volume-%s' % volume['id'])
+    assert refused in lab.processes['cinder-volume'].log()
+
+
+def test_scheduler_is_listed_up_then_down_once_it_stops(lab):
+    def scheduler_states(microversion=rest.BEFORE_BACKEND_STATE):
+        return [(s['host'], s['state'], s['status']) for s in
+                lab.client.services('cinder-scheduler', microversion)]
+
+    # NOTE: at 3.49 and later, listing services asks the scheduler for
+    # its pools first; answered only by a live scheduler.
+    assert scheduler_states(rest.MICROVERSION) == [
+        (cinderconf.HOST, 'up', 'enabled')]
+    lab.scheduler.stop()
+    try:
+        down = rest.CinderClient.wait_for(
+            scheduler_states, lambda states: states and all(
+                state == 'down' for _, state, _ in states),
+            timeout=cinderconf.SERVICE_DOWN_TIME * 4,
+            what='cinder-scheduler listed down')
+        assert down == [(cinderconf.HOST, 'down', 'enabled')]
+    finally:
+        lab.start_scheduler()
+        lab.wait_scheduler_ready()
+
+
+def test_volume_is_handed_to_its_backend_as_cinder_29_hands_it(lab):
+    since = time.time()
+    volume = _lab_volume(lab, size=1, name='hand-off')
+    pool = volume['os-vol-host-attr:host']
+
+    def hand_offs():
+        return [r for r in lab.tap.matching('create_volume', since=since)
+                if r['routing_key'].startswith('cinder-volume.') and
+                r['message']['args']['volume']['versioned_object.data'][
+                    'id'] == volume['id']]
+    [record] = rest.CinderClient.wait_for(hand_offs, bool, 30, 'hand-off')
+
+    captured = _captured_hand_off()
+    message, expected = record['message'], captured['message']
+    backend = pool.split('#')[0]
+    assert record['routing_key'] == 'cinder-volume.%s.%s' % (
+        backend, backend.split('@')[0])
+    assert (record['exchange'], message['version']) == (
+        captured['exchange'], expected['version'])
+    assert sorted(message['args']) == sorted(expected['args'])
+    assert message['args']['allow_reschedule'] is True
+    filter_properties = message['args']['filter_properties']
+    assert sorted(filter_properties) == sorted(
+        expected['args']['filter_properties'])
+    assert filter_properties['retry'] == {
+        'num_attempts': 1, 'backends': [pool], 'hosts': [pool]}
+    for arg in ('volume', 'request_spec'):
+        assert _ovo_header(message['args'][arg]) == _ovo_header(
+            expected['args'][arg])
+    assert sorted(k for k in message if k.startswith('_context_')) == \
+        sorted(k for k in expected if k.startswith('_context_'))
+    # The caller's context travels on to the volume service.
+    assert (message['_context_user_id'], message['_context_project_id']) == (
+        lab.client.user_id, lab.client.project_id)
+
+
+def test_scheduler_services_row_carries_cinder_29_versions(lab):
+    captured = next(row for row in _captured('db_facts')['services']
+                    if row['binary'] == 'cinder-scheduler')
+    columns = ('binary', 'topic', 'host', 'availability_zone',
+               'rpc_current_version', 'object_current_version', 'disabled',
+               'cluster_name', 'frozen', 'replication_status')
+
+    rows = lab.db.services('cinder-scheduler')
+
+    assert [{c: row[c] for c in columns} for row in rows] == [
+        {c: captured[c] for c in columns}]
+    assert rows[0]['uuid'] and rows[0]['report_count'] > 0

@@ -1,0 +1,106 @@
+"""200 volumes through REST while the scheduler slot is kill -9-ed 3 times.
+
+What became of each volume is the figure: reported for a scheduler that
+does not promise to lose nothing (Cinder's acknowledges a cast before it
+is done with it), asserted for one that does (SchedulerSlot.loses_no_cast).
+"""
+
+import collections
+from concurrent import futures
+import json
+import threading
+import time
+
+from tests.interop import rest
+
+BURST = 200
+KILLS = 3
+POSTERS = 4
+LEAD = BURST // (KILLS + 1) // 2
+
+
+def _burst(lab) -> tuple[list[str], list[int], list[int]]:
+    """Create BURST volumes from POSTERS threads; at each quarter, once the
+    previous scheduler consumes, kill -9 it and start a new one.
+
+    A post more than LEAD past a quarter waits for that quarter's kill:
+    every kill falls inside the burst, with casts in flight, whatever the
+    machine's speed. Returns ids, refused statuses, and how many burst
+    volumes were not yet placed at each kill.
+    """
+    quarters = [BURST * (k + 1) // (KILLS + 1) for k in range(KILLS)]
+    killed = [threading.Event() for _ in quarters]
+    ids, refused, unplaced, done = [], [], [], threading.Semaphore(0)
+
+    def post(i: int) -> None:
+        for quarter, event in zip(quarters, killed, strict=True):
+            if i >= quarter + LEAD:
+                event.wait(300)
+        try:
+            ids.append(lab.client.create_volume(
+                1, name='burst-%03d' % i)['id'])
+        except rest.HTTPError as exc:
+            refused.append(exc.status)
+        finally:
+            done.release()
+
+    with futures.ThreadPoolExecutor(POSTERS) as pool:
+        posts = [pool.submit(post, i) for i in range(BURST)]
+        finished = 0
+        try:
+            for quarter, event in zip(quarters, killed, strict=True):
+                while finished < quarter:
+                    assert done.acquire(timeout=300), 'posts stopped'
+                    finished += 1
+                lab.wait_scheduler_consuming()
+                unplaced.append(_unplaced(lab))
+                lab.kill_scheduler()
+                lab.start_scheduler()
+                event.set()
+        finally:
+            for event in killed:
+                event.set()
+        for each in posts:
+            each.result()
+    return ids, refused, unplaced
+
+
+def _unplaced(lab) -> int:
+    return lab.db.rows(
+        "SELECT count(*) AS n FROM volumes WHERE display_name LIKE "
+        "'burst-%%' AND status = 'creating' AND host IS NULL")[0]['n']
+
+
+def test_burst_with_the_scheduler_killed_three_times(lab, record_property):
+    starts = lab.scheduler.starts
+    began = time.monotonic()
+    ids, refused, unplaced = _burst(lab)
+    posted = time.monotonic() - began
+    lab.wait_scheduler_ready()
+    rows = lab.wait_settled(ids)
+
+    statuses = collections.Counter(row['status'] for row in rows.values())
+    figure = {
+        'scheduler': lab.scheduler_slot.name, 'volumes': BURST,
+        'kills': lab.scheduler.starts - starts,
+        'available': statuses['available'], 'error': statuses['error'],
+        'creating': statuses['creating'],
+        'creating_without_host': sum(
+            1 for row in rows.values()
+            if row['status'] == 'creating' and row['host'] is None),
+        'other': sum(n for s, n in statuses.items()
+                     if s not in ('available', 'error', 'creating')),
+        'refused_by_api': len(refused), 'unplaced_at_kills': unplaced,
+        'post_seconds': round(posted, 1),
+        'settled_seconds': round(time.monotonic() - began, 1)}
+    record_property('interop figure', json.dumps(figure, sort_keys=True))
+    print('burst figure:', figure)
+
+    assert figure['kills'] == KILLS
+    assert len(ids) + len(refused) == BURST
+    assert sum(statuses.values()) == len(ids)
+    # The restarted scheduler serves the next user.
+    after = lab.client.wait_volume(lab.client.create_volume(1)['id'])
+    assert after['status'] == 'available'
+    if lab.scheduler_slot.loses_no_cast:
+        assert (statuses['available'], refused) == (BURST, [])
