@@ -57,11 +57,13 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = dict(
         'user_domain_name', 'project_domain_name', 'auth_token',
         'request_id', 'global_request_id', 'resource_uuid', 'system_scope',
         'user_identity', 'remote_address', 'quota_class',
-        'message_resource_id', 'message_resource_type', 'message_action',
-        'message_id')},
+        'message_resource_id', 'message_resource_type', 'message_id')},
     **{key: (_boolean, 'true or false') for key in (
         'is_admin', 'read_only', 'show_deleted', 'is_admin_project')},
     roles=(_list_of(str), 'a list of strings'),
+    # NOTE: Cinder's message_field.Action, an (id, text) pair, which it
+    # puts in the context before casting (e.g. create_backup's).
+    message_action=(_list_of(str), 'a list of strings'),
     service_catalog=(_list_of(dict), 'a list of objects'),
     read_deleted=(lambda value: value in _READ_DELETED,
                   ' or '.join(_READ_DELETED)),
@@ -101,7 +103,7 @@ class RequestContext(context.RequestContext):
                  service_catalog: list | None = None,
                  message_resource_id: str | None = None,
                  message_resource_type: str | None = None,
-                 message_action: str | None = None,
+                 message_action: list[str] | None = None,
                  message_id: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(user_id=user_id, project_id=project_id,
