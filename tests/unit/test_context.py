@@ -48,7 +48,7 @@ def test_round_trip_keeps_domains_names_and_cinder_fields():
         service_catalog=[{'type': 'volumev3'}], roles=['member'],
         request_id='req-1', global_request_id='req-g', system_scope=None,
         message_resource_id='r', message_resource_type='VOLUME',
-        message_action='001')
+        message_action=['001', 'schedule allocate volume'])
     again = context.RequestContext.from_dict(ctx.to_dict())
     assert again.to_dict() == ctx.to_dict()
     for attr in ('user_domain_id', 'project_domain_id', 'domain_id',
