@@ -151,7 +151,11 @@ def test_a_relay_paused_mid_publish_keeps_its_rows_from_the_other(
     held = fixtures.wait_until(
         lambda: os.path.exists(armed + '.held') and json.load(
             open(armed + '.held')), timeout=60, what='relay-a to pause')
-    assert held['ids'] and _process_state(held['pid']) == 'T'
+    assert held['ids']
+    # NOTE: the relay writes what it holds, then stops itself: the file
+    # may be read in between.
+    fixtures.wait_until(lambda: _process_state(held['pid']) == 'T',
+                        timeout=30, what='relay-a to be stopped')
     fixtures.clear_policy(cluster.vhost.name, REFUSE)
 
     # NOTE: relay-b sends everything else, then probes stored after the

@@ -26,6 +26,8 @@ def test_sigterm_drains_every_worker_and_loses_nothing(deployment):
     deployed.publish(fixtures.plain_casts(DRAIN_CASTS, 'drain'))
 
     worker = deployed.worker(config)
+    # NOTE: both processes consuming, or SIGTERM may find one not started.
+    worker.wait_consuming(count=2)
     fixtures.wait_until(lambda: deployed.volume_count() >= 100, timeout=120,
                         what='the workers to be busy')
     assert worker.terminate() == 0
