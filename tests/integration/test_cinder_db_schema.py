@@ -114,6 +114,46 @@ def test_manage_db_sync_in_cinder_mode(cinder_db_url, tmp_path):
         migration.head_version(cinder=True)
 
 
+def test_manage_and_status_read_cinders_rows_in_cinder_mode(cinder_db_url,
+                                                            tmp_path):
+    config = fixtures.write_config(tmp_path / 'worker.conf', {
+        'DEFAULT': {'transport_url': 'rabbit://guest:guest@%s:%d/' % (
+            fixtures.RABBIT_HOST, fixtures.RABBIT_PORT)},
+        'database': {'backend': 'cinder', 'connection': cinder_db_url}})
+
+    def status() -> str:
+        return subprocess.run(
+            [fixtures.console_script('scheduler-worker-status'),
+             '--config-file', config, 'upgrade', 'check'],
+            capture_output=True, text=True, timeout=120).stdout
+
+    def result_of(output: str, check: str) -> str:
+        lines = output.splitlines()
+        [at] = [i for i, line in enumerate(lines) if 'Check: %s' % check in
+                line]
+        return lines[at + 1].split('Result:')[1].split('|')[0].strip()
+    assert result_of(status(), 'Database schema') == 'Failure'
+    fixtures.manage(config, 'db', 'sync')
+    output = status()
+    assert result_of(output, 'Database schema') == 'Success'
+    assert 'No cinder-scheduler is up' in output
+    engine = sa.create_engine(cinder_db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO services (host, \"binary\", topic, "
+                "report_count, disabled, created_at, updated_at, deleted) "
+                "VALUES ('c-host', 'cinder-scheduler', 'cinder-scheduler', "
+                "3, false, now() at time zone 'utc', now() at time zone "
+                "'utc', false)"))
+    finally:
+        engine.dispose()
+    listed = fixtures.manage(config, 'service', 'list')
+    assert any(line.split()[:3] == ['cinder-scheduler', 'c-host', 'up']
+               for line in listed.splitlines())
+    assert 'Up: c-host.' in status()
+
+
 def test_manage_db_sync_refusal_exits_non_zero(tmp_path):
     url = fixtures.create_database('postgresql', tmp_path)
     config = fixtures.write_config(tmp_path / 'worker.conf', {

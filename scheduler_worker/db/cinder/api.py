@@ -89,7 +89,9 @@ def _read_committed(context) -> None:
 
 def _handled(context, cast_keys) -> None:
     """Record casts as handled; a key already there: DBDuplicateEntry."""
-    keys = [key for key in cast_keys if key is not None]
+    # NOTE: sorted, so that two transactions inserting the same keys wait
+    # for each other rather than deadlock.
+    keys = sorted(key for key in cast_keys if key is not None)
     if keys:
         now = timeutils.utcnow()
         context.session.execute(sa.insert(_HANDLED), [
