@@ -513,3 +513,31 @@ def test_volume_get_reads_cinders_row(cinder_db):
                 volume_id, 4, 'v', 'creating', {'k': 'x'})
     with pytest.raises(exception.VolumeNotFound):
         db.volume_get(_ctx(), str(uuid.uuid4()))
+
+
+def test_handled_casts_reap_forgets_old_keys(cinder_db):
+    db.cast_handled(_ctx(), 'create_snapshot:old', [])
+    cinder_db.execute("UPDATE scheduler_worker_handled_casts SET created_at "
+                      "= :t", t=timeutils.utcnow() - datetime.timedelta(
+                          days=2))
+    db.cast_handled(_ctx(), 'create_snapshot:new', [])
+    assert db.handled_casts_reap(_ctx(), timeutils.utcnow() -
+                                 datetime.timedelta(days=1)) == 1
+    # NOTE: forgotten, the old key may be recorded again.
+    db.cast_handled(_ctx(), 'create_snapshot:old', [])
+    with pytest.raises(db_exc.DBDuplicateEntry):
+        db.cast_handled(_ctx(), 'create_snapshot:new', [])
+
+
+def test_volume_listing_and_counts_read_cinders_volumes(cinder_db):
+    placed = cinder_db.add_volume(size=2, host=POOL, status='available')
+    cinder_db.add_volume(size=1, host=POOL, status='error')
+    cinder_db.add_volume(size=1, host=POOL, status='available',
+                         deleted=True)
+    assert db.volume_count_by_host(_ctx(), [POOL, 'lab@b2#lab']) == {
+        POOL: 1, 'lab@b2#lab': 0}
+    assert [v['id'] for v in db.volume_get_all(
+        _ctx(), {'status': 'available'})] == [placed]
+    assert placed in db.volume_get_existing(_ctx(), [placed, 'nope'])
+    with pytest.raises(exception.Invalid):
+        db.volume_get_all(_ctx(), {'nonsense': 1})

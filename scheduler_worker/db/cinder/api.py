@@ -46,6 +46,7 @@ outbox_add = sqla_api.outbox_add
 outbox_send = sqla_api.outbox_send
 outbox_stats = sqla_api.outbox_stats
 backend_report = sqla_api.backend_report
+handled_casts_reap = sqla_api.handled_casts_reap
 
 # What Cinder 29's scheduler reports in its services row (reference §3.1).
 SCHEDULER_BINARY = 'cinder-scheduler'

@@ -173,6 +173,16 @@ def _handled(context, cast_keys) -> None:
 @oslo_db_api.safe_for_db_retry
 @oslo_db_api.retry_on_deadlock
 @main_context_manager.writer
+def handled_casts_reap(context, before: datetime.datetime) -> int:
+    """Forget the cast keys recorded before ``before``; how many."""
+    table = models.HandledCast.__table__
+    return context.session.execute(
+        sa.delete(table).where(table.c.created_at < before)).rowcount
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
 def volume_create_all(context, volumes: list[dict[str, Any]],
                       claims: list[dict[str, Any]],
                       outbox: list[dict[str, Any]], messages=(),
