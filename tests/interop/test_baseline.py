@@ -4,6 +4,7 @@ Every test runs once per scheduler slot (conftest.SCHEDULERS): the same
 body shows what Cinder's own scheduler does and, later, what ours does.
 """
 
+import datetime
 import os
 import time
 
@@ -36,6 +37,54 @@ def _captured_hand_off() -> dict:
                 if m['direction'].startswith('topic:cinder-volume.'))
 
 
+def _instant(timestamp: str) -> datetime.datetime:
+    """A context timestamp as an instant: Cinder forwards it with a zone
+    ("+00:00") that cinder-api's cast has not."""
+    parsed = datetime.datetime.fromisoformat(timestamp)
+    return parsed if parsed.tzinfo else parsed.replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def _context(message: dict) -> dict:
+    context = {k: v for k, v in message.items() if k.startswith('_context_')}
+    context['_context_timestamp'] = _instant(context['_context_timestamp'])
+    return context
+
+
+def _forwarded(lab, method: str, since: float, arg: str,
+               object_id: str) -> tuple[dict, dict]:
+    """The ``method`` cast cinder-api sent the scheduler about ``arg``'s
+    ``object_id``, and the one the scheduler sent on to a service."""
+    def casts():
+        found = [r for r in lab.tap.matching(method, since=since)
+                 if r['message']['args'][arg]['versioned_object.data'][
+                     'id'] == object_id]
+        received = [r for r in found if r['routing_key'] == 'cinder-scheduler']
+        sent = [r for r in found if r['routing_key'] != 'cinder-scheduler']
+        return (received, sent) if received and sent else None
+    received, sent = rest.CinderClient.wait_for(
+        casts, bool, 30, '%s to the scheduler and on' % method)
+    assert (len(received), len(sent)) == (1, 1), (received, sent)
+    return received[0], sent[0]
+
+
+def _assert_cast_as_cinder_29(operation: str, record: dict, routing_key: str,
+                              received: dict) -> dict:
+    """``record`` went where and as Cinder's scheduler sent it in the
+    capture of ``operation``, with the caller's context; its args."""
+    captured = next(m for m in _captured(operation)['messages']
+                    if m['direction'].startswith('topic:') and
+                    m['routing_key'] != 'cinder-scheduler')
+    message, expected = record['message'], captured['message']
+    assert (record['exchange'], record['routing_key']) == (
+        captured['exchange'], routing_key)
+    assert (message['method'], message['version']) == (
+        expected['method'], expected['version'])
+    assert sorted(message['args']) == sorted(expected['args'])
+    assert _context(message) == _context(received['message'])
+    return message['args']
+
+
 def _lab_volume(lab, **fields) -> dict:
     volume = lab.client.create_volume(**fields)
     return lab.client.wait_volume(volume['id'])
@@ -53,6 +102,9 @@ def test_fifty_volumes_become_available_with_host_zone_and_time(lab):
     assert {row['host'] for row in rows.values()} <= DEFAULT_POOLS
     assert all(row['scheduled_at'] is not None for row in rows.values())
     assert {row['availability_zone'] for row in rows.values()} == {'nova'}
+    # Each create's workers row is gone: claimed by the scheduler, then by
+    # the volume service, which deletes it once the volume is available.
+    assert [w for w in lab.db.workers() if w['resource_id'] in ids] == []
 
 
 def test_get_pools_detail_lists_every_pool_with_its_capacity(lab):
@@ -90,6 +142,40 @@ def test_extend_grows_a_volume_on_its_pool(lab):
         volume['os-vol-host-attr:host']
 
 
+def test_extend_is_cast_to_the_volumes_backend_as_cinder_29_casts_it(lab):
+    volume = _lab_volume(lab, size=1, name='extend-cast')
+    since = time.time()
+
+    lab.client.extend(volume['id'], 2)
+    received, sent = _forwarded(lab, 'extend_volume', since, 'volume',
+                                volume['id'])
+
+    backend = volume['os-vol-host-attr:host'].split('#')[0]
+    args = _assert_cast_as_cinder_29(
+        'extend_volume', sent, 'cinder-volume.%s.%s' % (
+            backend, cinderconf.HOST), received)
+    asked = received['message']['args']
+    assert args == {'volume': asked['volume'], 'new_size': 2,
+                    'reservations': asked['reservations']}
+    assert lab.client.wait_volume(volume['id'])['size'] == 2
+
+
+def test_snapshot_is_cast_to_the_volumes_backend_as_cinder_29_casts_it(lab):
+    volume = _lab_volume(lab, size=1, name='snapshot-cast')
+    since = time.time()
+
+    snapshot = lab.client.create_snapshot(volume['id'], name='snap-cast')
+    received, sent = _forwarded(lab, 'create_snapshot', since, 'snapshot',
+                                snapshot['id'])
+
+    backend = volume['os-vol-host-attr:host'].split('#')[0]
+    args = _assert_cast_as_cinder_29(
+        'create_snapshot', sent, 'cinder-volume.%s.%s' % (
+            backend, cinderconf.HOST), received)
+    assert args == {'snapshot': received['message']['args']['snapshot']}
+    assert lab.client.wait_snapshot(snapshot['id'])['status'] == 'available'
+
+
 def test_snapshot_of_a_volume_becomes_available(lab):
     volume = _lab_volume(lab, size=2, name='snap-source')
 
@@ -125,6 +211,25 @@ def test_backup_of_a_lab_volume_becomes_available(lab):
     backup_files = [name for _, _, names in os.walk(
         lab.tmp_path / 'backups') for name in names]
     assert backup_files
+
+
+def test_backup_is_cast_to_a_backup_service_as_cinder_29_casts_it(lab):
+    volume = _lab_volume(lab, size=1, name='backup-cast')
+    since = time.time()
+
+    backup = lab.client.create_backup(volume['id'], name='backup-cast')
+    received, sent = _forwarded(lab, 'create_backup', since, 'backup',
+                                backup['id'])
+
+    args = _assert_cast_as_cinder_29(
+        'create_backup', sent, 'cinder-backup.%s' % cinderconf.HOST,
+        received)
+    # The backup as cinder-api sent it, on the chosen backup host.
+    asked = received['message']['args']['backup']
+    assert args == {'backup': dict(asked, **{
+        'versioned_object.data': dict(asked['versioned_object.data'],
+                                      host=cinderconf.HOST)})}
+    assert lab.client.wait_backup(backup['id'])['status'] == 'available'
 
 
 def test_volume_larger_than_every_pool_ends_in_error_with_a_message(lab):
