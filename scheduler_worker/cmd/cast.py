@@ -21,16 +21,6 @@ from scheduler_worker.cmd import common
 CONF = conf.CONF
 
 
-def _metadata(pairs: list[str]) -> dict[str, str]:
-    metadata = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition('=')
-        if not sep or not key:
-            raise SystemExit('--metadata takes KEY=VALUE, not %r' % pair)
-        metadata[key] = value
-    return metadata
-
-
 def create_volume() -> int:
     args = CONF.command
     if args.count > 1 and args.id:
@@ -45,7 +35,7 @@ def create_volume() -> int:
                   'volume_type_id': args.volume_type_id,
                   'host': args.volume_host,
                   'user_id': args.user_id, 'project_id': args.project_id,
-                  'metadata': _metadata(args.metadata),
+                  'metadata': common.key_values(args.metadata, '--metadata'),
                   'status': 'creating', 'attach_status': 'detached'}
         if args.id:
             volume['id'] = args.id

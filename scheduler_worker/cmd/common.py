@@ -31,6 +31,17 @@ def setup(program: str) -> cfg.ConfigOpts:
     return conf.CONF
 
 
+def key_values(pairs: list[str] | None, option: str) -> dict[str, str]:
+    """A repeatable KEY=VALUE option as a dict; exits on a malformed pair."""
+    values = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition('=')
+        if not sep or not key:
+            raise SystemExit('%s takes KEY=VALUE, not %r' % (option, pair))
+        values[key] = value
+    return values
+
+
 def run_subcommand(opt: cfg.SubCommandOpt, program: str) -> NoReturn:
     """Run the function the chosen sub-command set; exit with its status."""
     conf.CONF.register_cli_opt(opt)

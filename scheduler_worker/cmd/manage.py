@@ -96,16 +96,6 @@ class VolumeCommands:
         return 0
 
 
-def _pairs(pairs: list[str] | None) -> dict[str, str]:
-    values = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition('=')
-        if not sep or not key:
-            raise SystemExit('--capability takes KEY=VALUE, not %r' % pair)
-        values[key] = value
-    return values
-
-
 class BackendCommands:
     """Volume backends and their pools, as every worker sees them."""
 
@@ -165,7 +155,7 @@ class BackendCommands:
                 availability_zone=args.availability_zone, thin=args.thin,
                 max_over_subscription_ratio=args.max_over_subscription_ratio,
                 reserved_percentage=args.reserved_percentage,
-                extra=_pairs(args.capability))
+                extra=common.key_values(args.capability, '--capability'))
         except exception.Invalid as exc:
             print(exc, file=sys.stderr)
             return 1
