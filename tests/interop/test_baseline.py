@@ -251,6 +251,7 @@ def test_volume_larger_than_every_pool_ends_in_error_with_a_message(lab):
 
 
 def test_volume_sent_back_by_a_failing_backend_ends_on_the_other(lab):
+    since = time.time()
     volume = lab.client.create_volume(
         1, name='rescheduled', volume_type=lab_module.RESCHEDULE_TYPE)
 
@@ -261,6 +262,24 @@ def test_volume_sent_back_by_a_failing_backend_ends_on_the_other(lab):
     refused = 'refusing to create %s' % os.path.join(
         lab.tmp_path, 'volumes', 'b3', 'volume-%s' % volume['id'])
     assert refused in lab.processes['cinder-volume'].log()
+    # Handed to b3, sent back, handed to b1 with both attempts listed, as
+    # Cinder 29 does (tests/wire/cinder29/reschedule.json).
+    def hand_offs():
+        return [(r['routing_key'], {
+            k: v for k, v in r['message']['args']['filter_properties'][
+                'retry'].items() if k != 'exc'})
+            for r in lab.tap.matching('create_volume', since=since)
+            if r['routing_key'].startswith('cinder-volume.') and
+            r['message']['args']['volume']['versioned_object.data']['id'] ==
+            volume['id']]
+    retries = rest.CinderClient.wait_for(
+        hand_offs, lambda found: len(found) >= 2, 10, 'two hand-offs')
+    b1, b3 = lab.pools['b1'], lab.pools['b3']
+    assert retries == [
+        ('cinder-volume.lab@b3.lab',
+         {'num_attempts': 1, 'backends': [b3], 'hosts': [b3]}),
+        ('cinder-volume.lab@b1.lab',
+         {'num_attempts': 2, 'backends': [b3, b1], 'hosts': [b3, b1]})]
 
 
 def test_scheduler_is_listed_up_then_down_once_it_stops(lab):
