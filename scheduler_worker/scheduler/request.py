@@ -59,9 +59,14 @@ class VolumeRequest:
             if isinstance(z, str) and z]
         volume_type = request_spec.get('volume_type') or \
             raw.get('volume_type')
+        # NOTE: Cinder's API sets resource_backend when the volume must
+        # land where its group, source volume or snapshot is.
+        backend = request_spec.get('resource_backend')
         return cls(context=context, size=values['size'],
                    availability_zones=zones,
                    volume_type=volume_type if isinstance(
                        volume_type, dict) else {},
-                   host=values.get('host'), request_spec=request_spec,
+                   host=values.get('host') or (
+                       backend if isinstance(backend, str) and backend
+                       else None), request_spec=request_spec,
                    excluded=list(excluded))
