@@ -16,7 +16,20 @@ from oslo_db import api as oslo_db_api
 
 from scheduler_worker import conf
 
-_BACKEND_MAPPING = {'sqlalchemy': 'scheduler_worker.db.sqlalchemy.api'}
+# NOTE: [database] backend (oslo.db's option) picks one: 'sqlalchemy',
+# our own schema (standalone mode, the default), or 'cinder', Cinder's
+# database with our tables beside Cinder's (Cinder mode).
+_BACKEND_MAPPING = {'sqlalchemy': 'scheduler_worker.db.sqlalchemy.api',
+                    'cinder': 'scheduler_worker.db.cinder.api'}
+
+
+def is_cinder(config) -> bool:
+    """Whether ``config`` puts the worker in Cinder mode.
+
+    The one place the mode is read: service.py and cmd/ ask here, and hand
+    what follows from it down as arguments.
+    """
+    return config.database.backend == 'cinder'
 
 
 @functools.cache

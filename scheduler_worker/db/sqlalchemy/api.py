@@ -270,7 +270,7 @@ def outbox_add(context, outbox: list[dict[str, Any]]) -> None:
 # single-table form takes no index hint.)
 _BY_KEY = 'FORCE INDEX (PRIMARY)'
 _MYSQL_DELETE = sa.text(
-    'DELETE o FROM notification_outbox AS o FORCE INDEX (PRIMARY) '
+    'DELETE o FROM scheduler_worker_outbox AS o FORCE INDEX (PRIMARY) '
     'WHERE o.id IN :ids').bindparams(sa.bindparam('ids', expanding=True))
 
 
