@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 
+from oslo_messaging._drivers import common as rpc_common
 import pytest
 
 from scheduler_worker import cinder_errors
@@ -119,6 +120,11 @@ def test_an_unknown_volume_type_is_cinders_not_found_error(scheduler):
     assert type(error).__name__ == 'VolumeTypeNotFoundByName'
     assert error.kwargs == {'volume_type_name': 'nope'}
     assert str(error) == 'Volume type with name nope could not be found.'
+    failure = json.loads(rpc_common.serialize_remote_exception(
+        (type(error), error, None)))
+    assert (failure['module'], failure['class'], failure['kwargs']) == (
+        'cinder.exception', 'VolumeTypeNotFoundByName',
+        {'volume_type_name': 'nope'})
 
 
 def test_filters_that_are_not_an_object_are_refused(scheduler):
