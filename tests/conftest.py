@@ -75,3 +75,11 @@ def cinder_db_url(cinder_template):
     url = cinder_template.copy()
     yield url
     fixtures.drop_database(url)
+
+
+@pytest.fixture
+def cinder_db(cinder_template):
+    """A Cinder 29 database in Cinder mode, the DB API's (CinderDatabase)."""
+    db = fixtures.CinderDatabase(cinder_template)
+    yield db
+    db.close()

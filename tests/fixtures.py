@@ -39,6 +39,7 @@ from scheduler_worker import context as sw_context
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import volumes
+from scheduler_worker.db import api as db_api
 from scheduler_worker.db import migration
 from scheduler_worker.db.sqlalchemy import api as sqla_api
 from scheduler_worker.scheduler import backends
@@ -198,6 +199,79 @@ class CinderTemplate:
                    .render_as_string(hide_password=False))
 
     def drop(self) -> None:
+        drop_database(self.url)
+
+
+class CinderDatabase:
+    """A Cinder 29 database (copied from the template), db synced in
+    Cinder mode, patched into the DB API, with the facade in Cinder mode.
+
+    Rows of Cinder's tables are added as Cinder's services add them
+    (volumes as cinder-api's EntryCreateTask, with the workers row its
+    SchedulerAPI.create_volume inserts).
+    """
+
+    def __init__(self, template: CinderTemplate, **engine_args) -> None:
+        self.url = template.copy()
+        self.engine = engines.create_engine(self.url, **engine_args)
+        migration.db_sync(engine=self.engine, cinder=True)
+        self._unpatch = sqla_api.main_context_manager.patch_engine(
+            self.engine)
+        sw_conf.CONF.set_override('backend', 'cinder', group='database')
+        db_api._impl.cache_clear()
+        self.volume_type_id = self.rows(
+            "SELECT id FROM volume_types WHERE name = '__DEFAULT__'")[0][0]
+
+    def rows(self, sql: str, **params) -> list:
+        with self.engine.connect() as connection:
+            return list(connection.execute(sa.text(sql), params))
+
+    def row(self, sql: str, **params) -> dict:
+        [found] = self.rows(sql, **params)
+        return dict(found._mapping)
+
+    def execute(self, sql: str, **params) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(sql), params)
+
+    def add_volume(self, size: int = 1, project_id: str = 'project',
+                   **values) -> str:
+        """A volume as cinder-api creates it: ``creating``, no host, and
+        its workers row ('Volume', id, 'creating', service_id NULL)."""
+        now = timeutils.utcnow()
+        row = {'id': str(uuid.uuid4()), 'size': size, 'status': 'creating',
+               'attach_status': 'detached', 'project_id': project_id,
+               'user_id': 'user', 'volume_type_id': self.volume_type_id,
+               'availability_zone': 'nova', 'use_quota': True,
+               'bootable': False, 'multiattach': False,
+               'created_at': now, 'updated_at': None, 'deleted': False}
+        row.update(values)
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(
+                'INSERT INTO volumes (%s) VALUES (%s)' % (
+                    ', '.join(row), ', '.join(':' + k for k in row))), row)
+            if row['status'] == 'creating':
+                connection.execute(sa.text(
+                    "INSERT INTO workers (resource_type, resource_id, "
+                    "status, service_id, race_preventer, created_at, "
+                    "updated_at, deleted) VALUES ('Volume', :id, "
+                    "'creating', NULL, 0, :now, :now, false)"),
+                    {'id': row['id'], 'now': now})
+        return row['id']
+
+    def add(self, table: str, **row) -> None:
+        """Insert a row of Cinder's with Cinder's bookkeeping filled in."""
+        now = timeutils.utcnow()
+        row = dict({'created_at': now, 'updated_at': now, 'deleted': False},
+                   **row)
+        self.execute('INSERT INTO %s (%s) VALUES (%s)' % (
+            table, ', '.join(row), ', '.join(':' + k for k in row)), **row)
+
+    def close(self) -> None:
+        self._unpatch()
+        sw_conf.CONF.clear_override('backend', group='database')
+        db_api._impl.cache_clear()
+        self.engine.dispose()
         drop_database(self.url)
 
 

@@ -49,6 +49,14 @@ volumes = sa.Table(
     sa.Column('multiattach', sa.Boolean),
     *_bookkeeping())
 
+volume_metadata = sa.Table(
+    'volume_metadata', metadata,
+    sa.Column('id', sa.Integer, primary_key=True),
+    sa.Column('volume_id', sa.String(36), nullable=False),
+    sa.Column('key', sa.String(255)),
+    sa.Column('value', sa.String(255)),
+    *_bookkeeping())
+
 services = sa.Table(
     'services', metadata,
     sa.Column('id', sa.Integer, primary_key=True),
