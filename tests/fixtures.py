@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -38,6 +39,7 @@ from scheduler_worker import context as sw_context
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import volumes
+from scheduler_worker.db import api as db_api
 from scheduler_worker.db import migration
 from scheduler_worker.db.sqlalchemy import api as sqla_api
 from scheduler_worker.scheduler import backends
@@ -132,6 +134,145 @@ def drop_database(url: str) -> None:
         else:
             connection.execute(sa.text(
                 'DROP DATABASE IF EXISTS %s' % parsed.database))
+
+
+# Cinder's own schema, made by Cinder
+
+CINDER_SCHEMA_VERSION = '9c74c1c6971f'
+
+
+def cinder_venv() -> str:
+    """The Cinder 29 venv (``make cinder-venv``); fails when missing.
+
+    Not a skip: a Cinder-mode test that cannot run must not pass.
+    """
+    venv = os.environ.get('SW_CINDER_VENV') or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        '.cinder-venv')
+    if not os.path.exists(os.path.join(venv, '.installed')):
+        pytest.fail('Cinder 29 is not installed in %s: run "make cinder-venv '
+                    'CINDER_VENV=%s" and set SW_CINDER_VENV' % (venv, venv))
+    return venv
+
+
+def cinder_schema(url: str) -> None:
+    """Create Cinder 29's schema in the database at ``url``, as Cinder does.
+
+    Runs the real ``cinder-manage db sync`` of the Cinder venv, with a
+    cinder.conf that names only the database.
+    """
+    venv = cinder_venv()
+    with tempfile.TemporaryDirectory(prefix='sw-cinder-schema-') as tmp:
+        config = write_config(os.path.join(tmp, 'cinder.conf'), {
+            'DEFAULT': {'state_path': tmp},
+            'database': {'connection': url}})
+        env = {k: v for k, v in os.environ.items()
+               if k not in ('PYTHONPATH', 'VIRTUAL_ENV', 'PYTHONHOME')}
+        result = subprocess.run(
+            [os.path.join(venv, 'bin', 'cinder-manage'), '--config-file',
+             config, 'db', 'sync'], capture_output=True, text=True, env=env,
+            timeout=600)
+    if result.returncode:
+        pytest.fail('cinder-manage db sync failed (%d): %s' % (
+            result.returncode, result.stderr[-2000:]))
+
+
+class CinderTemplate:
+    """A PostgreSQL database with Cinder's schema, copied for each test.
+
+    ``cinder-manage db sync`` takes seconds: it runs once, into a
+    template; each copy is a CREATE DATABASE ... TEMPLATE.
+    """
+
+    def __init__(self) -> None:
+        self.url = create_database('postgresql', None)
+        self.name = sa.engine.make_url(self.url).database
+        cinder_schema(self.url)
+
+    def copy(self) -> str:
+        """A new database holding the template's schema and rows; its URL."""
+        name = unique_name('sw_cinder')
+        with _admin_engine(PG_ADMIN_URL).connect() as connection:
+            connection.execute(sa.text(
+                'CREATE DATABASE %s TEMPLATE %s' % (name, self.name)))
+        return str(sa.engine.make_url(PG_ADMIN_URL).set(database=name)
+                   .render_as_string(hide_password=False))
+
+    def drop(self) -> None:
+        drop_database(self.url)
+
+
+class CinderDatabase:
+    """A Cinder 29 database (copied from the template), db synced in
+    Cinder mode, patched into the DB API, with the facade in Cinder mode.
+
+    Rows of Cinder's tables are added as Cinder's services add them
+    (volumes as cinder-api's EntryCreateTask, with the workers row its
+    SchedulerAPI.create_volume inserts).
+    """
+
+    def __init__(self, template: CinderTemplate, **engine_args) -> None:
+        self.url = template.copy()
+        self.engine = engines.create_engine(self.url, **engine_args)
+        migration.db_sync(engine=self.engine, cinder=True)
+        self._unpatch = sqla_api.main_context_manager.patch_engine(
+            self.engine)
+        sw_conf.CONF.set_override('backend', 'cinder', group='database')
+        db_api._impl.cache_clear()
+        self.volume_type_id = self.rows(
+            "SELECT id FROM volume_types WHERE name = '__DEFAULT__'")[0][0]
+
+    def rows(self, sql: str, **params) -> list:
+        with self.engine.connect() as connection:
+            return list(connection.execute(sa.text(sql), params))
+
+    def row(self, sql: str, **params) -> dict:
+        [found] = self.rows(sql, **params)
+        return dict(found._mapping)
+
+    def execute(self, sql: str, **params) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(sql), params)
+
+    def add_volume(self, size: int = 1, project_id: str = 'project',
+                   **values) -> str:
+        """A volume as cinder-api creates it: ``creating``, no host, and
+        its workers row ('Volume', id, 'creating', service_id NULL)."""
+        now = timeutils.utcnow()
+        row = {'id': str(uuid.uuid4()), 'size': size, 'status': 'creating',
+               'attach_status': 'detached', 'project_id': project_id,
+               'user_id': 'user', 'volume_type_id': self.volume_type_id,
+               'availability_zone': 'nova', 'use_quota': True,
+               'bootable': False, 'multiattach': False,
+               'created_at': now, 'updated_at': None, 'deleted': False}
+        row.update(values)
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(
+                'INSERT INTO volumes (%s) VALUES (%s)' % (
+                    ', '.join(row), ', '.join(':' + k for k in row))), row)
+            if row['status'] == 'creating':
+                connection.execute(sa.text(
+                    "INSERT INTO workers (resource_type, resource_id, "
+                    "status, service_id, race_preventer, created_at, "
+                    "updated_at, deleted) VALUES ('Volume', :id, "
+                    "'creating', NULL, 0, :now, :now, false)"),
+                    {'id': row['id'], 'now': now})
+        return row['id']
+
+    def add(self, table: str, **row) -> None:
+        """Insert a row of Cinder's with Cinder's bookkeeping filled in."""
+        now = timeutils.utcnow()
+        row = dict({'created_at': now, 'updated_at': now, 'deleted': False},
+                   **row)
+        self.execute('INSERT INTO %s (%s) VALUES (%s)' % (
+            table, ', '.join(row), ', '.join(':' + k for k in row)), **row)
+
+    def close(self) -> None:
+        self._unpatch()
+        sw_conf.CONF.clear_override('backend', group='database')
+        db_api._impl.cache_clear()
+        self.engine.dispose()
+        drop_database(self.url)
 
 
 class Database:
@@ -884,3 +1025,50 @@ def pool(capabilities: dict, host: str = 'host1@lvm',
                         'static': static, 'updated_at': reported,
                         'created_at': reported})
     return pool_state.PoolState(row, down_time)
+
+
+class VolumeServiceCapture:
+    """A volume (or backup) service's RPC server: the casts it receives.
+
+    Listens on ``topic`` (e.g. cinder-volume.host@backend) and server
+    ``server``, as cinder-volume does, with no serializer: each cast is
+    recorded as it arrived, context and arguments as plain JSON data.
+    """
+
+    def __init__(self, transport: oslo_messaging.Transport, topic: str,
+                 server: str, version: str = '3.0',
+                 methods=('create_volume', 'extend_volume',
+                          'create_snapshot', 'create_backup')) -> None:
+        self.casts: list[dict] = []
+        self._changed = threading.Condition()
+        recorder = self
+
+        class Endpoint:
+            target = oslo_messaging.Target(version=version)
+
+        for name in methods:
+            def record(_self, ctxt, _method=name, **kwargs):
+                with recorder._changed:
+                    recorder.casts.append({'method': _method,
+                                           'context': ctxt, 'args': kwargs})
+                    recorder._changed.notify_all()
+            setattr(Endpoint, name, record)
+        self._server = oslo_messaging.get_rpc_server(
+            transport, oslo_messaging.Target(topic=topic, server=server),
+            [Endpoint()], serializer=oslo_messaging.NoOpSerializer())
+        self._server.start()
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.casts) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError('expected %d casts, got %d: %r' % (
+                        count, len(self.casts), self.casts))
+                self._changed.wait(left)
+        return list(self.casts)
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._server.wait()
