@@ -299,6 +299,14 @@ class CinderLab:
         fixtures.drop_database(self.db_url)
         self.vhost.delete()
 
+    def shared_services(self) -> dict[str, object]:
+        """What tells a restart of this machine's shared RabbitMQ and
+        PostgreSQL (another suite's fault tests do that): the tap's
+        reconnections and the database server's start time."""
+        started = self.db.rows('SELECT pg_postmaster_start_time() AS t')
+        return {'RabbitMQ': self.tap.reconnects,
+                'PostgreSQL': started[0]['t']}
+
     def tails(self, lines: int = 30) -> str:
         return '\n'.join('---- %s (%s)\n%s' % (name, p.log_path,
                                                p.tail(lines))
