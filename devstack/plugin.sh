@@ -28,8 +28,16 @@ function configure_scheduler_worker {
     iniset "$conf" DEFAULT workers "$SCHEDULER_WORKER_WORKERS"
     iniset "$conf" DEFAULT transport_url "$(get_transport_url)"
     iniset "$conf" scheduler topic "$SCHEDULER_WORKER_TOPIC"
-    iniset "$conf" database connection \
-        "$(database_connection_url "$SCHEDULER_WORKER_DB_NAME")"
+    if [[ "$SCHEDULER_WORKER_REPLACE_CSCH" == "True" ]]; then
+        # Cinder mode: Cinder's database, where the worker writes what
+        # cinder-scheduler writes and keeps its own tables beside Cinder's.
+        iniset "$conf" database backend cinder
+        iniset "$conf" database connection \
+            "$(database_connection_url "$SCHEDULER_WORKER_CINDER_DB_NAME")"
+    else
+        iniset "$conf" database connection \
+            "$(database_connection_url "$SCHEDULER_WORKER_DB_NAME")"
+    fi
     # Notifications use [DEFAULT] transport_url; the driver is the worker's
     # default already, written out so the file says what devstack runs.
     iniset "$conf" oslo_messaging_notifications driver messagingv2
@@ -41,6 +49,13 @@ function configure_scheduler_worker {
 # CLI: `db sync` is the only schema step there is.
 function init_scheduler_worker {
     recreate_database "$SCHEDULER_WORKER_DB_NAME"
+    sync_scheduler_worker
+}
+
+# In Cinder mode `db sync` creates only the worker's own tables in Cinder's
+# database, and refuses until Cinder's schema is there: it runs in the
+# extra phase, once lib/cinder's init_cinder has synced it.
+function sync_scheduler_worker {
     "$SCHEDULER_WORKER_BIN_DIR/scheduler-worker-manage" \
         --config-file "$SCHEDULER_WORKER_CONF" db sync
 }
@@ -67,8 +82,13 @@ if is_service_enabled scheduler-worker; then
     elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
         echo_summary "Configuring scheduler-worker"
         configure_scheduler_worker
-        init_scheduler_worker
+        if [[ "$SCHEDULER_WORKER_REPLACE_CSCH" != "True" ]]; then
+            init_scheduler_worker
+        fi
     elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
+        if [[ "$SCHEDULER_WORKER_REPLACE_CSCH" == "True" ]]; then
+            sync_scheduler_worker
+        fi
         echo_summary "Starting scheduler-worker"
         start_scheduler_worker
     fi

@@ -6,9 +6,14 @@ from typing import Any
 from oslo_db import exception as db_exc
 import oslo_messaging
 
+from scheduler_worker import cinder_errors
 from scheduler_worker import exception
+from scheduler_worker import operations as operations_mod
 from scheduler_worker import volumes
 from scheduler_worker.scheduler import backends
+from scheduler_worker.scheduler import backups
+from scheduler_worker.scheduler import pools
+from scheduler_worker.scheduler import readiness as readiness_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -23,8 +28,14 @@ class SchedulerManager:
       filter_properties, backup_id)
     * 3.0 - update_service_capabilities(service_name, host, capabilities),
       cast by volume services to the topic's fanout exchange
+    * 3.0 - get_pools(filters) (call)
     * 3.1 - notify_service_capabilities (accepted, ignored)
+    * 3.2 - extend_volume(volume, new_size, reservations, request_spec,
+      filter_properties) (Cinder mode)
     * 3.3 - update_service_capabilities takes cluster_name and timestamp
+    * 3.9 - create_snapshot(volume, snapshot, backend, request_spec,
+      filter_properties) (Cinder mode)
+    * 3.12 - create_backup(backup) (Cinder mode)
     * 3.12 - the newest Cinder SchedulerAPI; its create_volume cast is
       unchanged since 3.0, so any 3.x up to 3.12 is accepted.
     """
@@ -34,9 +45,20 @@ class SchedulerManager:
     target = oslo_messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, creator: volumes.VolumeCreator,
-                 registry: backends.BackendRegistry) -> None:
+                 registry: backends.BackendRegistry,
+                 backup_registry: backups.BackupRegistry | None = None,
+                 readiness: readiness_mod.Readiness | None = None,
+                 operations: operations_mod.Operations | None = None,
+                 volume_types=None) -> None:
+        """``operations`` (extend, snapshot, backup) exist in Cinder mode
+        only; ``volume_types(context, name_or_id)`` finds a volume type
+        for get_pools' filter (None: no type is known)."""
         self._creator = creator
         self._registry = registry
+        self._backups = backup_registry or backups.BackupRegistry(0)
+        self._readiness = readiness or readiness_mod.Readiness(0)
+        self._operations = operations
+        self._volume_types = volume_types
 
     @oslo_messaging.expected_exceptions(exception.Invalid)
     def update_service_capabilities(self, context, service_name=None,
@@ -46,8 +68,8 @@ class SchedulerManager:
         """Record a backend's capabilities (RPC API 3.0; 3.3 adds
         cluster_name and timestamp).
 
-        :param service_name: 'volume'; reports of other services are
-            ignored, as Cinder does.
+        :param service_name: 'volume', or 'backup' (kept to choose backup
+            hosts); reports of other services are ignored, as Cinder does.
         :param host: the backend, ``host@backend``.
         :param capabilities: the driver's stats: backend-level values and
             ``pools`` (or a single pool's values), as Cinder drivers report.
@@ -58,6 +80,9 @@ class SchedulerManager:
         :raises Invalid: the report cannot be read; it is logged and
             dropped (the next report replaces it).
         """
+        if service_name == backups.BACKUP_SERVICE:
+            self._backup_report(host, capabilities)
+            return
         try:
             self._registry.update_service_capabilities(
                 context, service_name, host, capabilities,
@@ -69,6 +94,81 @@ class SchedulerManager:
             # NOTE: dropped rather than requeued: the backend reports again
             # within its interval, and a retried snapshot would be stale.
             LOG.warning('Capabilities of %s not stored: %s', host, exc)
+            return
+        if service_name == backends.VOLUME_SERVICE:
+            self._readiness.reported()
+
+    def _backup_report(self, host, capabilities) -> None:
+        if not isinstance(host, str) or not host or \
+                not isinstance(capabilities, dict):
+            exc = exception.InvalidCapabilities(
+                host=str(host)[:255],
+                reason='a backup report needs a host and a capabilities '
+                       'object')
+            LOG.warning('%s', exc)
+            raise exc
+        self._backups.update(host, capabilities)
+
+    @oslo_messaging.expected_exceptions(
+        cinder_errors.VolumeTypeNotFoundByName)
+    def get_pools(self, context, filters=None, **kwargs) -> list[dict]:
+        """The pools of the backends that are up, in Cinder's reply shape
+        (RPC API 3.0, a call).
+
+        :param filters: None, or equality filters: ``name`` (the pool's
+            full name), ``volume_type`` (name or id: the pools its extra
+            specs fit), any other key a capability's value.
+        :returns: [{'name': 'host@backend#pool', 'capabilities': {...}}]
+        :raises VolumeTypeNotFoundByName: (cinder.exception) no such type.
+        """
+        return pools.get_pools(context, self._creator.scheduler, filters,
+                               self._volume_types)
+
+    def _cinder_only(self, method: str) -> operations_mod.Operations:
+        if self._operations is None:
+            raise exception.Invalid(
+                reason='%s is served in Cinder mode only ([database] '
+                       'backend = cinder)' % method)
+        return self._operations
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def extend_volume(self, context, volume=None, new_size=None,
+                      reservations=None, request_spec=None,
+                      filter_properties=None, **kwargs) -> None:
+        """Check room for the new size on the volume's pool, then cast
+        extend_volume to its volume service (RPC API 3.2; Cinder mode).
+
+        :raises Refused: no room: status restored, reservations rolled
+            back, user message 007/003, ERROR scheduler.extend_volume.
+        :raises Invalid: not Cinder's Volume, or outside Cinder mode.
+        """
+        self._cinder_only('extend_volume').extend_volume(
+            context, volume, new_size, reservations, request_spec)
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def create_snapshot(self, context, volume=None, snapshot=None,
+                        backend=None, request_spec=None,
+                        filter_properties=None, **kwargs) -> None:
+        """Check the volume's backend, then cast create_snapshot to it
+        (RPC API 3.9; Cinder mode).
+
+        :raises Refused: the backend cannot hold a copy: snapshot error,
+            ERROR scheduler.create_snapshot.
+        :raises Invalid: not Cinder's objects, or outside Cinder mode.
+        """
+        self._cinder_only('create_snapshot').create_snapshot(
+            context, volume, snapshot, backend, request_spec)
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def create_backup(self, context, backup=None, **kwargs) -> None:
+        """Choose a backup service, cast create_backup to it (RPC API
+        3.12; Cinder mode).
+
+        :raises Refused: no backup service is up in the zone: backup
+            error, volume status given back, user message 013/024.
+        :raises Invalid: not Cinder's Backup, or outside Cinder mode.
+        """
+        self._cinder_only('create_backup').create_backup(context, backup)
 
     def notify_service_capabilities(self, context, service_name=None,
                                     capabilities=None, host=None,
@@ -97,7 +197,8 @@ class SchedulerManager:
         :param request_spec: Cinder's RequestSpec or a dict; its
             volume_properties supply user and project when the volume
             lacks them, and it is echoed in failure notifications.
-        :param filter_properties: accepted for Cinder compatibility.
+        :param filter_properties: its ``retry`` (a volume service sent the
+            volume back) excludes the backends tried and counts attempts.
         :param snapshot_id: accepted; the volume's own field is stored.
         :param image_id: accepted for Cinder compatibility.
         :param backup_id: accepted for Cinder compatibility.
@@ -113,8 +214,10 @@ class SchedulerManager:
         if kwargs:
             LOG.debug('Ignoring create_volume arguments %s',
                       ', '.join(sorted(kwargs)))
+        self._readiness.wait()
         [result] = self._creator.create(
-            [volumes.Request(context, volume, request_spec)])
+            [volumes.Request(context, volume, request_spec,
+                             filter_properties=filter_properties)])
         if result is not None:
             raise result
 
@@ -130,8 +233,10 @@ class CreateVolumeBatch:
     method = 'create_volume'
     target = SchedulerManager.target
 
-    def __init__(self, creator: volumes.VolumeCreator) -> None:
+    def __init__(self, creator: volumes.VolumeCreator,
+                 readiness: readiness_mod.Readiness | None = None) -> None:
         self._creator = creator
+        self._readiness = readiness or readiness_mod.Readiness(0)
 
     def __call__(self, casts: list[Any]) -> list[Exception | None]:
         """Outcomes of decoded casts (messaging.batches.Cast: context,
@@ -146,7 +251,9 @@ class CreateVolumeBatch:
             LOG.debug('create_volume cast received (message %s, in a batch '
                       'of %d)', cast.context.message_id, len(casts),
                       extra={'context': cast.context})
+        self._readiness.wait()
         return self._creator.create([
             volumes.Request(cast.context, cast.kwargs.get('volume'),
-                            cast.kwargs.get('request_spec'), cast.refusal)
+                            cast.kwargs.get('request_spec'), cast.refusal,
+                            cast.kwargs.get('filter_properties'))
             for cast in casts])

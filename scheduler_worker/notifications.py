@@ -87,13 +87,18 @@ def exception_reason(exc: BaseException) -> str:
 
 def create_failure(volume_id: str | None, request_spec: dict[str, Any],
                    volume_properties: dict[str, Any], exc: BaseException,
-                   method: str = 'create_volume') -> dict[str, Any]:
-    """Cinder's scheduler failure payload (scheduler/utils.py)."""
+                   method: str = 'create_volume',
+                   state: Any = 'error') -> dict[str, Any]:
+    """Cinder's scheduler failure payload (scheduler/utils.py).
+
+    ``state`` is what the volume was set to: 'error', or for a refused
+    extend_volume the dict Cinder's _set_volume_state_and_notify writes.
+    """
     return {
         'request_spec': request_spec,
         'volume_properties': volume_properties,
         'volume_id': volume_id,
-        'state': 'error',
+        'state': state,
         'method': method,
         'reason': exception_reason(exc),
     }

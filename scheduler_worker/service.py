@@ -14,17 +14,25 @@ from scheduler_worker import manager
 from scheduler_worker import metrics
 from scheduler_worker import notifications
 from scheduler_worker import objects
+from scheduler_worker import operations
 from scheduler_worker import rpc
 from scheduler_worker import systemd
+from scheduler_worker import volume_rpcapi
 from scheduler_worker import volumes
 from scheduler_worker.db import api as db
 from scheduler_worker.messaging import server as rpc_server
 from scheduler_worker.scheduler import backends
+from scheduler_worker.scheduler import backups
 from scheduler_worker.scheduler import driver
+from scheduler_worker.scheduler import readiness
 
 LOG = logging.getLogger(__name__)
 
 BINARY = 'scheduler-worker'
+# NOTE: in Cinder mode the services row is cinder-scheduler's: cinder-api
+# pins its scheduler RPC and object versions on rows of this binary, and
+# os-services lists it (reference §3.1, §7 trap 24).
+CINDER_BINARY = 'cinder-scheduler'
 
 
 def eventlet_monkey_patched() -> bool:
@@ -52,7 +60,9 @@ class WorkerService(service.Service):
         """
         super().__init__()
         self.conf = conf
-        self.binary = binary
+        # NOTE: the one place the worker side asks which mode it is in.
+        self.cinder = db.is_cinder(conf)
+        self.binary = CINDER_BINARY if self.cinder else binary
         self.host = conf.host
         self.topic = conf.scheduler.topic
         self.service_ref = None
@@ -62,6 +72,7 @@ class WorkerService(service.Service):
         self._owned_transports = []
         self._notifier = notifier or systemd.Notifier()
         self._reporter = None
+        self._readiness = None
 
     def _size_resources(self) -> None:
         """Tie prefetch and the DB pool to the worker's concurrency.
@@ -111,9 +122,16 @@ class WorkerService(service.Service):
         # NOTE: what a previous run committed but could not publish goes
         # out before anything new.
         self.outbox.relay()
+        self._readiness = readiness.Readiness(
+            self.conf.scheduler.driver_init_wait_time if self.cinder else 0)
         self._rpc_server = self._rpc_server_for(transport)
         self._rpc_server.start(
             override_pool_size=self.conf.scheduler.concurrency)
+        if self.cinder:
+            # NOTE: after the fanout queue is bound, so that no report
+            # sent in answer is missed.
+            volume_rpcapi.publish_service_capabilities(
+                transport, context.get_admin_context())
         progress = self._rpc_server.progress
         self._reporter = systemd.Reporter(
             self._notifier, progress.attached.is_set, progress.consuming,
@@ -131,23 +149,42 @@ class WorkerService(service.Service):
         if self.conf.metrics.enabled:
             self.tg.add_timer(self.conf.metrics.sample_interval,
                               self.sample_metrics)
+        if self.cinder:
+            # NOTE: Cinder's scheduler's only periodic tasks, which nothing
+            # else runs once it is stopped (reference §3.5); both at start.
+            self.tg.add_timer(self.conf.scheduler.message_reap_interval,
+                              self.reap_messages)
+            self.tg.add_timer(
+                self.conf.scheduler.reservation_clean_interval,
+                self.expire_reservations)
         LOG.info('%s consuming topic %s as host %s', self.binary,
                  self.topic, self.host)
 
     def _rpc_server_for(self, transport) -> rpc_server.RPCServer:
-        creator = volumes.VolumeCreator(
-            self.outbox, max_size=self.conf.scheduler.max_volume_size_gb,
-            scheduler=driver.FilterScheduler(self.conf))
-        registry = backends.BackendRegistry(self.conf)
         group = self.conf.scheduler
+        scheduler = driver.FilterScheduler(self.conf)
+        mode = volumes.Mode(cinder=self.cinder,
+                            hand_off=self.cinder or group.hand_off,
+                            max_attempts=group.max_attempts,
+                            service_id=self.service_ref.id)
+        creator = volumes.VolumeCreator(
+            self.outbox, max_size=group.max_volume_size_gb,
+            scheduler=scheduler, mode=mode)
+        registry = backends.BackendRegistry(self.conf)
+        backup_registry = backups.BackupRegistry(group.backend_down_time)
+        ops = operations.Operations(
+            self.outbox, scheduler, backup_registry,
+            self._readiness) if self.cinder else None
+        endpoint = manager.SchedulerManager(
+            creator, registry, backup_registry, self._readiness, ops)
         return rpc_server.get_rpc_server(
-            transport, self.topic, self.host,
-            [manager.SchedulerManager(creator, registry)],
+            transport, self.topic, self.host, [endpoint],
             report_poison=self.outbox.report_failure,
             max_message_bytes=group.max_message_bytes,
             batch_size=group.batch_size,
             batch_timeout=group.batch_window_ms / 1000.0,
-            batch_handlers=[manager.CreateVolumeBatch(creator)],
+            batch_handlers=[manager.CreateVolumeBatch(creator,
+                                                      self._readiness)],
             concurrency=group.concurrency,
             dead_letter_policy=group.dead_letter_policy)
 
@@ -169,6 +206,20 @@ class WorkerService(service.Service):
                 metrics.sample_outbox(self.outbox.pending())
         except Exception:
             LOG.exception('Relaying pending notifications failed')
+
+    def reap_messages(self) -> None:
+        try:
+            reaped = db.messages_reap(context.get_admin_context())
+            LOG.info('Deleted %d expired user messages', reaped)
+        except Exception:
+            LOG.exception('Deleting expired user messages failed')
+
+    def expire_reservations(self) -> None:
+        try:
+            expired = db.reservations_expire(context.get_admin_context())
+            LOG.info('Rolled back %d expired quota reservations', expired)
+        except Exception:
+            LOG.exception('Rolling back expired reservations failed')
 
     def sample_metrics(self) -> None:
         try:

@@ -29,14 +29,17 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
+from scheduler_worker import cinder_messages
 from scheduler_worker import context as sw_context
 from scheduler_worker import exception
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import validation
+from scheduler_worker import volume_rpcapi
 from scheduler_worker.db import api as db
 from scheduler_worker.objects import primitives
 from scheduler_worker.scheduler import driver
+from scheduler_worker.scheduler import hosts
 from scheduler_worker.scheduler import request as scheduler_request
 
 # NOTE: oslo.log's adapter: a keyword such as volume_id=... becomes a field
@@ -76,6 +79,24 @@ class Request:
     volume: Any = None
     request_spec: Any = None
     refusal: exception.Invalid | None = None
+    filter_properties: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """What the creator does besides placing, decided by service.py.
+
+    ``cinder``: the volumes are Cinder's rows (cinder-api inserted them):
+    the placement is written onto them with the user message of a failure
+    (db.api.volume_create_all, Cinder backend), and only Cinder's Volume
+    objects are accepted. ``hand_off``: each placed volume is cast to its
+    volume service, from the outbox (always on in Cinder mode).
+    """
+
+    cinder: bool = False
+    hand_off: bool = False
+    max_attempts: int = 1
+    service_id: int | None = None
 
 
 @dataclasses.dataclass
@@ -91,6 +112,15 @@ class _Item:
     request: scheduler_request.VolumeRequest | None = None
     volume: Any = None
     result: Exception | None = None
+    primitive: primitives.Primitive | None = None
+    raw_spec: Any = None
+    filter_properties: dict[str, Any] | None = None
+    attempt: int = 0
+
+    @property
+    def cast_key(self) -> str:
+        """The key of this delivery in handled casts (Cinder mode)."""
+        return 'create_volume:%s:%d' % (self.volume_id, self.attempt)
 
 
 @dataclasses.dataclass
@@ -135,13 +165,55 @@ def _volume_id(context, volume: Any) -> str | None:
         return None
 
 
-def _prepare(request: Request, max_size: int) -> _Item:
+def _retry(filter_properties: Any) -> tuple[int, list[str]]:
+    """(attempts made, backends tried) of a cast sent back for another
+    attempt; (0, []) for a first one. Invalid when unreadable."""
+    if filter_properties is None:
+        return 0, []
+    if not isinstance(filter_properties, dict):
+        raise exception.Invalid(reason='filter_properties must be an '
+                                'object, not %s'
+                                % type(filter_properties).__name__)
+    retry = filter_properties.get('retry')
+    if retry is None:
+        return 0, []
+    if not isinstance(retry, dict):
+        raise exception.Invalid(reason='filter_properties.retry must be '
+                                'an object')
+    attempts = retry.get('num_attempts', 0)
+    backends = retry.get('backends') or []
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or \
+            attempts < 0:
+        raise exception.Invalid(reason='retry.num_attempts must be a '
+                                'non-negative integer')
+    if not isinstance(backends, list) or not all(
+            isinstance(b, str) and b for b in backends):
+        raise exception.Invalid(reason='retry.backends must be a list of '
+                                'backend names')
+    return attempts, backends
+
+
+def _prepare(request: Request, max_size: int, mode: Mode) -> _Item:
     """Check a request; refusals are noted, not recorded yet."""
     context = request.context
     volume_id = _volume_id(context, request.volume)
+    if mode.cinder and not (isinstance(request.volume, primitives.Primitive)
+                            and request.volume.namespace ==
+                            primitives.CINDER_NAMESPACE):
+        # NOTE: nothing to record it on: Cinder's rows are cinder-api's,
+        # and the hand-off needs Cinder's Volume object.
+        return _Item(context, None, {}, {}, {}, result=exception.InvalidVolume(
+            reason="in Cinder mode create_volume takes Cinder's Volume "
+                   "object (as cinder-api casts it), not %s"
+                   % ('a plain dict' if isinstance(request.volume, dict)
+                      else 'this object')))
     item = _Item(context, volume_id, {'id': volume_id}, {}, {},
-                 refusal=request.refusal)
+                 refusal=request.refusal, raw_spec=request.request_spec)
+    if isinstance(request.volume, primitives.Primitive):
+        item.primitive = request.volume
     try:
+        item.attempt, tried = _retry(request.filter_properties)
+        item.filter_properties = request.filter_properties
         item.spec = primitives.request_spec_fields(request.request_spec)
         item.properties = _dict(item.spec.get('volume_properties'))
         raw = _with_owner(primitives.volume_fields(request.volume),
@@ -153,9 +225,15 @@ def _prepare(request: Request, max_size: int) -> _Item:
     item.values = dict(values, id=volume_id)
     if problems and item.refusal is None:
         item.refusal = exception.InvalidVolume(reason='; '.join(problems))
+    if item.refusal is None and tried and mode.max_attempts > 1 and \
+            item.attempt + 1 > mode.max_attempts:
+        # NOTE: Cinder's _populate_retry, word for word.
+        item.refusal = exception.NoValidBackend(
+            reason='Exceeded max scheduling attempts %d for resource %s'
+            % (mode.max_attempts, volume_id))
     if item.refusal is None:
         item.request = scheduler_request.VolumeRequest.from_cast(
-            context, item.values, raw, item.spec)
+            context, item.values, raw, item.spec, excluded=tried)
     return item
 
 
@@ -176,10 +254,12 @@ class VolumeCreator:
     """Turns create_volume casts into volume rows and notifications."""
 
     def __init__(self, outbox: notifications.Outbox, max_size: int,
-                 scheduler: driver.FilterScheduler) -> None:
+                 scheduler: driver.FilterScheduler,
+                 mode: Mode = Mode()) -> None:
         self.outbox = outbox
         self.max_size = max_size
         self.scheduler = scheduler
+        self.mode = mode
 
     def create(self, requests: list[Request]) -> list[Exception | None]:
         """Create the volume of each request, all in one transaction.
@@ -190,11 +270,12 @@ class VolumeCreator:
         (poison, not reported). Raises what the whole batch cannot get
         past: a temporary database failure, TemporaryFailure.
         """
-        items = [_prepare(request, self.max_size) for request in requests]
+        items = [_prepare(request, self.max_size, self.mode)
+                 for request in requests]
         recordable, again = {}, []
         for item in items:
             if item.volume_id is None:
-                item.result = item.refusal
+                item.result = item.result or item.refusal
             elif item.volume_id in recordable:
                 # NOTE: the same cast twice in one fetch (a client's
                 # retried publish): the first one is its outcome.
@@ -249,24 +330,49 @@ class VolumeCreator:
         """
         admin = sw_context.get_admin_context()
         taken: set[str] = set()
+        gone: set[str] = set()
         for _ in range(MAX_PLANS):
             plan = self._plan(admin, [i for i in items
-                                      if i.volume_id not in taken])
+                                      if i.volume_id not in taken | gone])
             try:
                 rows = self._commit(admin, plan) if plan else []
             except exception.CapacityClaimFailed as exc:
                 LOG.info('%s Placing %d volumes again.', exc, len(plan))
                 continue
             except db_exc.DBDuplicateEntry:
-                taken = db.volume_get_existing(
-                    admin, [item.volume_id for item in items])
+                if not self.mode.cinder:
+                    taken = db.volume_get_existing(
+                        admin, [item.volume_id for item in items])
+                elif len(plan) == 1:
+                    taken.add(plan[0].item.volume_id)
+                else:
+                    # NOTE: Cinder's rows all exist: which cast was handled
+                    # already, only storing them one by one tells.
+                    for item in items:
+                        self._store([item])
+                    return
+                continue
+            except exception.VolumeNotFound as exc:
+                # NOTE: deleted through Cinder's API before it was placed:
+                # nothing to place, record or hand over.
+                gone.add(exc.kwargs.get('volume_id'))
                 continue
             self._settled(plan, [i for i in items if i.volume_id in taken])
+            self._forget(items, gone)
             self.outbox.publish(rows)
             return
         raise exception.TemporaryFailure(
             reason='other workers took the room of the pools chosen, or '
                    'ids of this batch, %d times in a row' % MAX_PLANS)
+
+    @staticmethod
+    def _forget(items: list[_Item], gone: set[str]) -> None:
+        for item in items:
+            if item.volume_id in gone:
+                LOG.warning('Volume %s was deleted before it was placed; '
+                            'nothing to do', item.volume_id,
+                            volume_id=item.volume_id, context=item.context)
+                item.result = None
 
     def _plan(self, admin, items: list[_Item]) -> list[_Placement]:
         """Each volume's first choice, counting what the batch takes."""
@@ -288,33 +394,74 @@ class VolumeCreator:
         return plan
 
     def _commit(self, admin, plan: list[_Placement]) -> list[dict]:
-        """Store a plan in one transaction; return its notifications."""
+        """Store a plan in one transaction; return its outbox rows."""
         now = timeutils.utcnow()
-        volumes, outbox = [], []
+        volumes, outbox, messages = [], [], []
         shares: collections.Counter = collections.Counter()
         for placement in plan:
             item, pool = placement.item, placement.pool
             if pool is not None:
                 values = dict(item.values, host=pool.host, scheduled_at=now,
-                              availability_zone=item.values.get(
-                                  'availability_zone') or
-                              pool.availability_zone)
+                              cluster_name=hosts.append_host(
+                                  pool.cluster_name, pool.pool_name),
+                              availability_zone=self._zone(item, pool))
                 shares[(pool.id, pool.host, item.request.thick)] += \
                     item.request.size
             else:
                 values = dict(item.values, status='error')
+                messages.append(cinder_messages.create_volume_failed(
+                    item.context, item.volume_id, placement.refusal))
             volume = objects.Volume.new(item.context, created_at=now,
                                         **values)
             volumes.append(volume)
             outbox.extend(self._notification(placement, volume))
+            if pool is not None and (self.mode.hand_off or self.mode.cinder):
+                outbox.extend(self._hand_off(item, pool, volume))
         # NOTE: in pool id order: see db.api.volume_create_all.
         claims = [{'pool_id': pool_id, 'host': host, 'size': size,
                    'thick': thick}
                   for (pool_id, host, thick), size in sorted(shares.items())]
-        objects.Volume.create_all(admin, volumes, claims, outbox)
+        if self.mode.cinder:
+            objects.Volume.schedule_all(
+                admin, volumes, [p.item.cast_key for p in plan], claims,
+                outbox, messages, self.mode.service_id)
+        else:
+            objects.Volume.create_all(admin, volumes, claims, outbox)
         for placement, volume in zip(plan, volumes, strict=True):
             placement.item.volume = volume
         return outbox
+
+    def _zone(self, item: _Item, pool) -> str | None:
+        """The placed volume's zone: in Cinder mode the backend's, which
+        overwrites the one the API wrote, as Cinder's volume_update_db."""
+        if self.mode.cinder:
+            return pool.availability_zone
+        return item.values.get('availability_zone') or pool.availability_zone
+
+    def _hand_off(self, item: _Item, pool, volume) -> list[dict]:
+        """The outbox row of the create_volume cast to the volume service.
+
+        Cinder's Volume goes on as received, placed; ours (or a plain
+        dict's, standalone) as our Volume object's primitive.
+        """
+        primitive = item.primitive
+        if primitive is None or primitive.namespace != \
+                primitives.CINDER_NAMESPACE:
+            primitive = primitives.Primitive.of(volume.obj_to_primitive())
+        placed = volume_rpcapi.placed_volume(
+            primitive, volume.host, volume.cluster_name, volume.scheduled_at,
+            volume.availability_zone)
+        spec = item.spec.get('volume_type')
+        raw_type = (item.raw_spec.data.get('volume_type')
+                    if isinstance(item.raw_spec, primitives.Primitive) and
+                    isinstance(item.raw_spec.data, dict) else spec)
+        retry = volume_rpcapi.retry_after(item.filter_properties, pool.host,
+                                          self.mode.max_attempts)
+        filter_properties = volume_rpcapi.onward_filter_properties(
+            item.filter_properties, item.spec, raw_type, retry)
+        cast = volume_rpcapi.create_volume(placed, item.raw_spec,
+                                           filter_properties)
+        return cast.stage(self.outbox, item.context)
 
     def _notification(self, placement: _Placement, volume) -> list[dict]:
         item = placement.item

@@ -1067,3 +1067,50 @@ def pool(capabilities: dict, host: str = 'host1@lvm',
                         'static': static, 'updated_at': reported,
                         'created_at': reported})
     return pool_state.PoolState(row, down_time)
+
+
+class VolumeServiceCapture:
+    """A volume (or backup) service's RPC server: the casts it receives.
+
+    Listens on ``topic`` (e.g. cinder-volume.host@backend) and server
+    ``server``, as cinder-volume does, with no serializer: each cast is
+    recorded as it arrived, context and arguments as plain JSON data.
+    """
+
+    def __init__(self, transport: oslo_messaging.Transport, topic: str,
+                 server: str, version: str = '3.0',
+                 methods=('create_volume', 'extend_volume',
+                          'create_snapshot', 'create_backup')) -> None:
+        self.casts: list[dict] = []
+        self._changed = threading.Condition()
+        recorder = self
+
+        class Endpoint:
+            target = oslo_messaging.Target(version=version)
+
+        for name in methods:
+            def record(_self, ctxt, _method=name, **kwargs):
+                with recorder._changed:
+                    recorder.casts.append({'method': _method,
+                                           'context': ctxt, 'args': kwargs})
+                    recorder._changed.notify_all()
+            setattr(Endpoint, name, record)
+        self._server = oslo_messaging.get_rpc_server(
+            transport, oslo_messaging.Target(topic=topic, server=server),
+            [Endpoint()], serializer=oslo_messaging.NoOpSerializer())
+        self._server.start()
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.casts) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError('expected %d casts, got %d: %r' % (
+                        count, len(self.casts), self.casts))
+                self._changed.wait(left)
+        return list(self.casts)
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._server.wait()

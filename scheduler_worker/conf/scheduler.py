@@ -114,6 +114,56 @@ scheduler_opts = [
              'outbox_retry_max_delay seconds.'),
 ]
 
+# NOTE: the hand-off to volume services and what Cinder's scheduler does
+# besides placing (scheduler_max_attempts, scheduler_driver_init_wait_time,
+# message_reap_interval, reservation_clean_interval in Cinder).
+cinder_opts = [
+    cfg.BoolOpt(
+        'hand_off',
+        default=False,
+        help='Standalone mode: after placing a volume, cast create_volume '
+             '(RPC API 3.0) to its volume service, topic '
+             '"cinder-volume.<host@backend>" and server "<host>", as '
+             'Cinder\'s scheduler does, from the transactional outbox. In '
+             'Cinder mode ([database] backend = cinder) the hand-off is '
+             'always on and this option is ignored.'),
+    cfg.IntOpt(
+        'max_attempts',
+        default=3,
+        min=1,
+        max=100,
+        help='Attempts to schedule a volume, the first included (Cinder\'s '
+             'scheduler_max_attempts). A volume service that fails to '
+             'create a volume casts it back, and it is placed again on a '
+             'backend not tried yet; past this many attempts it ends in '
+             'error. 1 sends no "retry" with the hand-off, so volume '
+             'services do not reschedule.'),
+    cfg.IntOpt(
+        'driver_init_wait_time',
+        default=60,
+        min=0,
+        max=3600,
+        help='Cinder mode: seconds the worker waits at start, after asking '
+             'every volume and backup service for its capabilities, for '
+             'a first report before it places volumes or snapshots '
+             '(Cinder\'s scheduler_driver_init_wait_time). Casts are '
+             'received meanwhile and wait.'),
+    cfg.IntOpt(
+        'message_reap_interval',
+        default=86400,
+        min=1,
+        help='Cinder mode: seconds between two deletions of expired user '
+             'messages from Cinder\'s messages table (Cinder\'s '
+             'message_reap_interval); the first runs at start.'),
+    cfg.IntOpt(
+        'reservation_clean_interval',
+        default=86400,
+        min=1,
+        help='Cinder mode: seconds between two roll-backs of expired quota '
+             'reservations (Cinder\'s reservation_clean_interval); the '
+             'first runs at start.'),
+]
+
 # NOTE: how a backend is chosen. Names and defaults follow Cinder's
 # scheduler options (scheduler_default_filters, capacity_weight_multiplier,
 # ...), in this group rather than [DEFAULT].
@@ -186,7 +236,8 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
                                      help=scheduler_group.help))
     conf.register_opts(scheduler_opts, group=scheduler_group.name)
     conf.register_opts(placement_opts, group=scheduler_group.name)
+    conf.register_opts(cinder_opts, group=scheduler_group.name)
 
 
 def list_opts() -> list:
-    return [(scheduler_group, scheduler_opts + placement_opts)]
+    return [(scheduler_group, scheduler_opts + placement_opts + cinder_opts)]

@@ -22,6 +22,7 @@ _NAME = 'versioned_object.name'
 _NS = 'versioned_object.namespace'
 _VERSION = 'versioned_object.version'
 _DATA = 'versioned_object.data'
+_CHANGES = 'versioned_object.changes'
 
 # NOTE: the majors whose fields we know. Cinder bumps the major only for
 # incompatible changes, so a 2.x Volume is refused, not guessed at; a
@@ -39,11 +40,33 @@ class Primitive:
     namespace: Any
     version: Any
     data: Any
+    # NOTE: None when the sender listed no changes (Cinder lists none for
+    # an object it has just saved).
+    changes: Any = None
 
     @classmethod
     def of(cls, primitive: dict[str, Any]) -> 'Primitive':
         return cls(primitive.get(_NAME), primitive.get(_NS),
-                   primitive.get(_VERSION), primitive.get(_DATA))
+                   primitive.get(_VERSION), primitive.get(_DATA),
+                   primitive.get(_CHANGES))
+
+    def to_wire(self) -> dict[str, Any]:
+        """The primitive as it was sent (to send it on)."""
+        wire = {_NAME: self.name, _NS: self.namespace,
+                _VERSION: self.version, _DATA: self.data}
+        if self.changes is not None:
+            wire[_CHANGES] = self.changes
+        return wire
+
+    def updated(self, **values: Any) -> 'Primitive':
+        """A copy with these fields set in its data (and its changes, if
+        it lists any), as the sender's object would be after setting them.
+        """
+        changes = self.changes
+        if isinstance(changes, list):
+            changes = changes + [k for k in values if k not in changes]
+        return dataclasses.replace(self, data=dict(self.data, **values),
+                                   changes=changes)
 
     def is_a(self, kinds: frozenset) -> bool:
         """Whether it is one of ``kinds`` ((namespace, name)), any version."""

@@ -92,6 +92,35 @@ class Volume(base.SchedulerWorkerObject, base.VersionedObjectDictCompat):
         for volume in volumes:
             volume.obj_reset_changes()
 
+    # NOTE: what Cinder's scheduler writes on its volume row
+    # (scheduler/driver.py:volume_update_db, and status on failure).
+    _SCHEDULED = ('host', 'cluster_name', 'scheduled_at',
+                  'availability_zone', 'status')
+
+    @classmethod
+    def schedule_all(cls, context, volumes: list['Volume'],
+                     cast_keys: list[str], claims: list[dict[str, Any]],
+                     outbox: list[dict[str, Any]],
+                     messages: list[dict[str, Any]],
+                     service_id: int | None) -> None:
+        """Cinder mode: write where each of Cinder's volumes goes (or only
+        its status, error, leaving the rest as it was), with claims,
+        outbox rows and user messages, in one transaction (see
+        db.api.volume_create_all).
+
+        Raises DBDuplicateEntry if a cast key was handled already,
+        VolumeNotFound if a volume is gone, CapacityClaimFailed if a pool
+        has no room left; in each case nothing is stored.
+        """
+        rows = [dict({name: volume[name] for name in (
+            ('status',) if volume.status == 'error' else cls._SCHEDULED)
+            if volume.obj_attr_is_set(name)}, id=volume.id, cast_key=key)
+            for volume, key in zip(volumes, cast_keys, strict=True)]
+        db.volume_create_all(context, rows, list(claims), list(outbox),
+                             messages=list(messages), service_id=service_id)
+        for volume in volumes:
+            volume.obj_reset_changes()
+
 
 @base.SchedulerWorkerObjectRegistry.register
 class VolumeList(base.ObjectListBase, base.SchedulerWorkerObject):

@@ -70,6 +70,13 @@ class FilterScheduler:
         if not pools:
             raise exception.NoValidBackend(
                 reason='No backend has reported its capabilities yet')
+        if request.excluded:
+            pools = [p for p in pools if not any(
+                hosts.matches(p.host, tried) for tried in request.excluded)]
+            if not pools:
+                raise exception.NoValidBackend(
+                    reason='Every backend was tried already: %s'
+                    % ', '.join(request.excluded))
         up = [p for p in pools if p.is_up]
         if not up:
             raise exception.NoValidBackend(

@@ -20,6 +20,7 @@ class PoolState:
                  default_ratio: str | float = 20.0,
                  now: datetime.datetime | None = None) -> None:
         caps = row['capabilities']
+        self.row = row
         self.id = row['id']
         self.host = row['host']
         self.backend_id = hosts.extract_host(self.host, 'backend')

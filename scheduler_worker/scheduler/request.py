@@ -19,7 +19,9 @@ class VolumeRequest:
 
     ``availability_zones`` is empty when any zone will do; ``host`` names a
     backend (host@backend) or pool (host@backend#pool) the volume must go
-    to, or is None to let the scheduler choose.
+    to, or is None to let the scheduler choose. ``excluded`` names the
+    backends or pools it must not go to: those a volume service already
+    tried and sent it back from (filter_properties['retry']['backends']).
     """
 
     context: Any
@@ -28,6 +30,7 @@ class VolumeRequest:
     volume_type: dict[str, Any] = dataclasses.field(default_factory=dict)
     host: str | None = None
     request_spec: dict[str, Any] = dataclasses.field(default_factory=dict)
+    excluded: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def extra_specs(self) -> dict[str, str]:
@@ -42,7 +45,8 @@ class VolumeRequest:
 
     @classmethod
     def from_cast(cls, context, values: dict[str, Any], raw: dict[str, Any],
-                  request_spec: dict[str, Any]) -> 'VolumeRequest':
+                  request_spec: dict[str, Any],
+                  excluded: list[str] = ()) -> 'VolumeRequest':
         """The request of a checked create_volume cast.
 
         The zone is the volume's own, else the request spec's
@@ -55,8 +59,14 @@ class VolumeRequest:
             if isinstance(z, str) and z]
         volume_type = request_spec.get('volume_type') or \
             raw.get('volume_type')
+        # NOTE: Cinder's API sets resource_backend when the volume must
+        # land where its group, source volume or snapshot is.
+        backend = request_spec.get('resource_backend')
         return cls(context=context, size=values['size'],
                    availability_zones=zones,
                    volume_type=volume_type if isinstance(
                        volume_type, dict) else {},
-                   host=values.get('host'), request_spec=request_spec)
+                   host=values.get('host') or (
+                       backend if isinstance(backend, str) and backend
+                       else None), request_spec=request_spec,
+                   excluded=list(excluded))

@@ -50,6 +50,17 @@ STUBS = textwrap.dedent(r'''
 
     function define_plugin { _record define_plugin "$@"; }
     function enable_service { _record enable_service "$@"; }
+    function disable_service { _record disable_service "$@"; }
+    # devstack's own normalisation (functions-common), recorded.
+    function trueorfalse {
+        _record trueorfalse "$@"
+        local testval=${!2:-}
+        case "$testval" in
+            "1" | [yY]es | "YES" | [tT]rue | "TRUE" ) echo "True" ;;
+            "0" | [nN]o | "NO" | [fF]alse | "FALSE" ) echo "False" ;;
+            * ) echo "$1" ;;
+        esac
+    }
     function is_service_enabled {
         _record is_service_enabled "$@"
         [[ ",$ENABLED_SERVICES," == *",$1,"* ]]
@@ -89,7 +100,11 @@ STUBS = textwrap.dedent(r'''
 # Recorded each time settings is sourced, whatever the phase.
 SETTINGS_CALLS = [['define_plugin', 'scheduler-worker'],
                   ['enable_service', 'scheduler-worker'],
-                  ['get_python_exec_prefix']]
+                  ['get_python_exec_prefix'],
+                  ['trueorfalse', 'False', 'SCHEDULER_WORKER_REPLACE_CSCH']]
+# ... and when the worker replaces cinder-scheduler.
+REPLACE_CALLS = SETTINGS_CALLS + [['disable_service', 'c-sch']]
+REPLACE = {'SCHEDULER_WORKER_REPLACE_CSCH': 'True'}
 
 PHASES = (('stack', 'install'), ('stack', 'post-config'), ('stack', 'extra'),
           ('unstack',), ('clean',))
@@ -110,8 +125,9 @@ def run_phase(tmp_path):
     harness = tmp_path / 'harness.sh'
     harness.write_text(STUBS)
 
-    def run(*phase: str, enabled: str = 'scheduler-worker',
-            **local_conf: str) -> list:
+    def record(*phase: str, enabled: str = 'scheduler-worker',
+               **local_conf: str) -> list:
+        """Every call of settings and plugin.sh for ``phase``."""
         calls.write_text('')
         # NOTE: a clean environment, so that the defaults of settings are
         # what is tested, not the variables of whoever runs the tests.
@@ -125,11 +141,27 @@ def run_phase(tmp_path):
         recorded = [line.split(SEP) for line in
                     calls.read_text().splitlines()]
         assert result.returncode == 0, (result.stderr, recorded)
-        assert recorded[:3] == SETTINGS_CALLS
-        *made, xtrace = recorded[3:]
+        *made, xtrace = recorded
         assert xtrace == ['xtrace', 'set +o xtrace', 'set +o xtrace']
         return made
 
+    def settings_part(recorded: list) -> list:
+        end = len(SETTINGS_CALLS)
+        assert recorded[:end] == SETTINGS_CALLS
+        if recorded[end:end + 1] == [REPLACE_CALLS[-1]]:
+            end += 1
+        return recorded[:end]
+
+    def run(*phase: str, **kwargs: str) -> list:
+        """The calls plugin.sh made (after those of settings)."""
+        recorded = record(*phase, **kwargs)
+        return recorded[len(settings_part(recorded)):]
+
+    def settings(**local_conf: str) -> list:
+        """The calls settings made."""
+        return settings_part(record('stack', 'pre-install', **local_conf))
+
+    run.settings = settings
     run.bin = str(fake_bin)
     return run
 
@@ -183,11 +215,14 @@ def test_post_config_syncs_a_new_database_after_writing_its_url(run_phase):
         calls[sync]]
 
 
+@pytest.mark.parametrize('local_conf', [{}, REPLACE],
+                         ids=['standalone', 'replace-c-sch'])
 def test_post_config_writes_only_options_the_worker_knows(run_phase,
-                                                          tmp_path):
+                                                          tmp_path,
+                                                          local_conf):
     parser = configparser.ConfigParser(interpolation=None)
     for (section, key), value in _iniset(
-            run_phase('stack', 'post-config')).items():
+            run_phase('stack', 'post-config', **local_conf)).items():
         if section != 'DEFAULT' and not parser.has_section(section):
             parser.add_section(section)
         parser.set(section, key, value)
@@ -218,6 +253,58 @@ def test_local_conf_overrides_the_defaults(run_phase):
     assert options['DEFAULT', 'host'] == 'sched-1'
     assert options['database', 'connection'] == DB_URL % 'sw'
     assert ['recreate_database', 'sw'] in calls
+
+
+def _disabled(run_phase, **local_conf) -> list:
+    """Services settings disables (recorded by any phase)."""
+    return [c[1:] for c in run_phase.settings(**local_conf)
+            if c[0] == 'disable_service']
+
+
+def test_cinder_scheduler_stays_unless_replaced(run_phase):
+    assert _disabled(run_phase) == []
+    assert _disabled(run_phase, SCHEDULER_WORKER_REPLACE_CSCH='no') == []
+
+
+@pytest.mark.parametrize('value', ['True', 'true', 'yes', '1'])
+def test_replacing_disables_cinder_scheduler(run_phase, value):
+    assert _disabled(run_phase, SCHEDULER_WORKER_REPLACE_CSCH=value) == [
+        ['c-sch']]
+
+
+def test_replacing_writes_the_cinder_mode_configuration(run_phase):
+    # NOTE: a topic of local.conf cannot win: c-api casts to this one.
+    calls = run_phase('stack', 'post-config', SCHEDULER_WORKER_TOPIC='mine',
+                      **REPLACE)
+    assert _iniset(calls) == {
+        ('DEFAULT', 'debug'): 'True',
+        ('DEFAULT', 'host'): 'node1',
+        ('DEFAULT', 'state_path'): '/opt/stack/data/scheduler-worker',
+        ('DEFAULT', 'workers'): '1',
+        ('DEFAULT', 'transport_url'): TRANSPORT_URL,
+        ('scheduler', 'topic'): 'cinder-scheduler',
+        ('database', 'backend'): 'cinder',
+        ('database', 'connection'): DB_URL % 'cinder',
+        ('oslo_messaging_notifications', 'driver'): 'messagingv2'}
+    assert ['database_connection_url', 'cinder'] in calls
+
+
+def test_replacing_leaves_cinders_database_and_conf_alone(run_phase):
+    calls = run_phase('stack', 'post-config', **REPLACE)
+    # No recreate_database (it would drop Cinder's), no db sync before
+    # Cinder's schema exists, and cinder.conf is never written.
+    assert [c for c in calls if c[0] in (
+        'recreate_database', 'scheduler-worker-manage')] == []
+    assert {c[1] for c in calls if c[0] == 'iniset'} == {CONF}
+
+
+def test_replacing_syncs_our_tables_then_starts_the_worker(run_phase):
+    assert run_phase('stack', 'extra', **REPLACE) == [
+        ['is_service_enabled', 'scheduler-worker'],
+        ['scheduler-worker-manage', '--config-file', CONF, 'db', 'sync'],
+        ['echo_summary', 'Starting scheduler-worker'],
+        ['run_process', 'scheduler-worker',
+         '%s/scheduler-worker --config-file %s' % (run_phase.bin, CONF)]]
 
 
 def test_extra_runs_the_worker_with_the_written_configuration(run_phase):

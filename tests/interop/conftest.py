@@ -1,15 +1,17 @@
 """Fixtures of the real-Cinder lab: one deployment per module and scheduler.
 
 Every test here is marked ``interop``. A module asks for ``lab`` and runs
-once per scheduler of ``SCHEDULERS``; standing our worker in for
-cinder-scheduler is one more ``lab.SchedulerSlot`` in that list.
+once per scheduler of ``SCHEDULERS``: Cinder's own cinder-scheduler, and
+our worker in Cinder mode in its place (``lab.SCHEDULER_WORKER``).
 """
 
 import pytest
 
 from tests.interop import lab as lab_module
 
-SCHEDULERS = [lab_module.CINDER_SCHEDULER]
+# NOTE: Cinder's first, ours second: each module runs its tests against
+# one lab, then the other, asserting the same end states.
+SCHEDULERS = [lab_module.CINDER_SCHEDULER, lab_module.SCHEDULER_WORKER]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -45,20 +45,70 @@ class SchedulerSlot:
     """What runs where cinder-scheduler would.
 
     ``command(lab)`` is its argv; ``env(lab)`` what it needs beyond the
-    lab's environment. ``loses_no_cast`` says the burst with kill -9 must
-    end with every volume available (asserted), rather than reported.
+    lab's environment; ``prepare(lab)`` runs once, after Cinder's schema
+    exists and before the first start (a config file, a schema step).
+    ``loses_no_cast`` says the burst with kill -9 must end with every
+    volume available (asserted), rather than reported.
     """
 
     name: str
     command: typing.Callable[['CinderLab'], list[str]]
     env: typing.Callable[['CinderLab'], dict[str, str]] = lambda lab: {}
     loses_no_cast: bool = False
+    prepare: typing.Callable[['CinderLab'], None] = lambda lab: None
 
 
 CINDER_SCHEDULER = SchedulerSlot(
     'cinder-scheduler',
     lambda lab: [lab.bin('cinder-scheduler'), '--config-file',
                  lab.cinder_conf])
+
+
+def worker_conf_path(lab: 'CinderLab') -> str:
+    return str(lab.tmp_path / 'scheduler-worker.conf')
+
+
+def write_worker_conf(lab: 'CinderLab') -> str:
+    """What a Cinder operator writes for our worker, and nothing else but
+    one heartbeat knob.
+
+    The four settings of the README's "Running in a Cinder cloud" plus
+    ``host`` (the services row and the server queue, as cinder.conf's
+    ``host`` names Cinder's scheduler). cinder.conf is not read.
+    """
+    return fixtures.write_config(worker_conf_path(lab), {
+        'DEFAULT': {
+            'transport_url': lab.vhost.transport_url,
+            'host': cinderconf.HOST,
+            # NOTE: the heartbeat Cinder's scheduler gets from the lab's
+            # cinder.conf (report_interval 2, service_down_time 20). With
+            # our default of 10 s, two late beats under load (seen up to
+            # 8.5 s late) would list the scheduler down while it runs.
+            'report_interval': cinderconf.REPORT_INTERVAL},
+        'scheduler': {'topic': 'cinder-scheduler'},
+        'database': {'backend': 'cinder', 'connection': lab.db_url}})
+
+
+def prepare_worker(lab: 'CinderLab') -> None:
+    """The operator's steps: the config file, then ``db sync`` (our tables
+    beside Cinder's)."""
+    result = subprocess.run(
+        [fixtures.console_script('scheduler-worker-manage'),
+         '--config-file', write_worker_conf(lab), 'db', 'sync'],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, 'db sync: %s%s' % (result.stdout,
+                                                      result.stderr)
+
+
+SCHEDULER_WORKER = SchedulerSlot(
+    'scheduler-worker',
+    lambda lab: [fixtures.console_script('scheduler-worker'),
+                 '--config-file', worker_conf_path(lab)],
+    # NOTE: our venv's interpreter, not the lab drivers' path: the worker
+    # imports nothing of Cinder.
+    env=lambda lab: {'PYTHONPATH': ''},
+    loses_no_cast=True,
+    prepare=prepare_worker)
 
 
 class CinderLab:
@@ -215,6 +265,7 @@ class CinderLab:
     def start_scheduler(self) -> processes.LabProcess:
         slot = self.scheduler_slot
         if 'scheduler' not in self.processes:
+            slot.prepare(self)
             self._process('scheduler', slot.command(self), slot.env(self))
         self.scheduler_started = time.time()
         return self.scheduler.start()
@@ -247,6 +298,14 @@ class CinderLab:
         self.db.close()
         fixtures.drop_database(self.db_url)
         self.vhost.delete()
+
+    def shared_services(self) -> dict[str, object]:
+        """What tells a restart of this machine's shared RabbitMQ and
+        PostgreSQL (another suite's fault tests do that): the tap's
+        reconnections and the database server's start time."""
+        started = self.db.rows('SELECT pg_postmaster_start_time() AS t')
+        return {'RabbitMQ': self.tap.reconnects,
+                'PostgreSQL': started[0]['t']}
 
     def tails(self, lines: int = 30) -> str:
         return '\n'.join('---- %s (%s)\n%s' % (name, p.log_path,

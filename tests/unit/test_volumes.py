@@ -4,9 +4,12 @@ One cast is a batch of one: every test here goes through the same
 create(), with one request or several.
 """
 
+import json
+import os
 import uuid
 
 from oslo_db import exception as db_exc
+import oslo_messaging
 import pytest
 import sqlalchemy as sa
 
@@ -16,6 +19,7 @@ from scheduler_worker import notifications
 from scheduler_worker import volumes
 from scheduler_worker.db import api as db
 from scheduler_worker.objects import primitives
+from scheduler_worker.scheduler import driver
 from tests import fixtures
 
 
@@ -313,3 +317,130 @@ def test_temporary_database_failure_fails_the_whole_batch(tmp_path):
         if holder is not None:
             holder.close()
         locked.close()
+
+
+# The hand-off to the volume service, and rescheduling
+
+
+@pytest.fixture
+def hand_off(sqlite_db):
+    """A creator handing volumes off (standalone), two pools, a volume
+    service listening on each backend."""
+    conf = fixtures.make_conf(transport_url='fake:/')
+    transport = oslo_messaging.get_rpc_transport(conf)
+    notes = oslo_messaging.get_notification_transport(conf)
+    capture = fixtures.NotificationCapture(notes)
+    outbox = notifications.Outbox(conf, notes, 'unit',
+                                  rpc_transport=transport)
+    services = {}
+    for backend in ('unit@lab', 'unit@other'):
+        fixtures.static_backend(backend + '#pool', total_gb=100, conf=conf,
+                                extra={'volume_backend_name': 'lab'})
+        services[backend] = fixtures.VolumeServiceCapture(
+            transport, 'cinder-volume.' + backend, 'unit')
+    creator = volumes.VolumeCreator(
+        outbox, max_size=10, scheduler=driver.FilterScheduler(conf),
+        mode=volumes.Mode(hand_off=True, max_attempts=3))
+    yield creator, services, capture, sqlite_db
+    for service in services.values():
+        service.stop()
+    capture.stop()
+    transport.cleanup()
+    notes.cleanup()
+
+
+def _cinder_cast():
+    """cinder-api's create_volume cast in the lab, decoded as we decode it."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                           'wire', 'cinder29', 'create_volume.json')) as f:
+        message = json.load(f)['messages'][0]['message']
+    ctxt = context.RequestContext.from_dict(
+        {k[len('_context_'):]: v for k, v in message.items()
+         if k.startswith('_context_')})
+    args = message['args']
+    return ctxt, primitives.Primitive.of(args['volume']), \
+        primitives.Primitive.of(args['request_spec'])
+
+
+def _hand_off_request(filter_properties=None):
+    ctxt, volume, spec = _cinder_cast()
+    return volumes.Request(ctxt, volume, spec,
+                           filter_properties=filter_properties)
+
+
+def test_a_placed_cinder_volume_is_cast_to_its_volume_service(hand_off):
+    create, services, capture, db = hand_off
+    ctxt, volume, spec = _cinder_cast()
+    assert create.create([_hand_off_request({})]) == [None]
+    [[host]] = db.rows('SELECT host FROM volumes')
+    backend = host.partition('#')[0]
+    [cast] = services[backend].wait_for(1)
+    assert cast['method'] == 'create_volume'
+    args = cast['args']
+    assert args['allow_reschedule'] is True
+    sent = args['volume']['versioned_object.data']
+    assert sent['host'] == host and sent['id'] == volume.data['id']
+    assert {k: v for k, v in sent.items() if k not in (
+        'host', 'scheduled_at', 'cluster_name', 'availability_zone')} == {
+            k: v for k, v in volume.data.items() if k not in (
+                'host', 'scheduled_at', 'cluster_name', 'availability_zone')}
+    assert args['request_spec']['versioned_object.data']['volume'] == \
+        args['volume']
+    assert args['filter_properties']['retry'] == {
+        'num_attempts': 1, 'backends': [host], 'hosts': [host]}
+    # NOTE: the caller's context goes on whole, its token included.
+    assert cast['context']['auth_token'] == ctxt.auth_token
+    assert cast['context']['request_id'] == ctxt.request_id
+    capture.wait_for(notifications.CREATE_END, 1)
+    assert db.rows('SELECT count(*) FROM scheduler_worker_outbox') == [(0,)]
+
+
+def test_a_volume_sent_back_goes_to_a_backend_not_tried(hand_off):
+    create, services, capture, db = hand_off
+    tried = 'unit@lab#pool'
+    retry = {'num_attempts': 1, 'backends': [tried], 'hosts': [tried],
+             'exc': ['Traceback ...']}
+    assert create.create([_hand_off_request({'retry': retry})]) == [None]
+    [cast] = services['unit@other'].wait_for(1)
+    assert cast['args']['filter_properties']['retry'] == {
+        'num_attempts': 2, 'backends': [tried, 'unit@other#pool'],
+        'hosts': [tried, 'unit@other#pool']}
+    assert services['unit@lab'].casts == []
+
+
+def test_every_backend_tried_ends_in_error(hand_off):
+    create, services, capture, db = hand_off
+    tried = ['unit@lab#pool', 'unit@other#pool']
+    [result] = create.create([_hand_off_request(
+        {'retry': {'num_attempts': 2, 'backends': tried, 'hosts': tried}})])
+    assert isinstance(result.cause, exception.NoValidBackend)
+    assert db.rows('SELECT status FROM volumes') == [('error',)]
+
+
+def test_past_max_attempts_the_volume_ends_in_error_with_cinders_reason(
+        hand_off):
+    create, services, capture, db = hand_off
+    ctxt, volume, spec = _cinder_cast()
+    tried = ['unit@lab#pool'] * 3
+    [result] = create.create([_hand_off_request(
+        {'retry': {'num_attempts': 3, 'backends': tried, 'hosts': tried}})])
+    assert isinstance(result.cause, exception.NoValidBackend)
+    assert db.rows('SELECT status, host FROM volumes') == [('error', None)]
+    [note] = capture.wait_for(notifications.CREATE_ERROR, 1)
+    assert note['payload']['reason'] == (
+        "NoValidBackend('No valid backend was found. Exceeded max "
+        "scheduling attempts 3 for resource %s')" % volume.data['id'])
+    assert services['unit@lab'].casts == services['unit@other'].casts == []
+
+
+@pytest.mark.parametrize('filter_properties', [
+    'retry', {'retry': []}, {'retry': {'num_attempts': '1'}},
+    {'retry': {'num_attempts': True}},
+    {'retry': {'num_attempts': 1, 'backends': 'unit@lab#pool'}},
+    {'retry': {'num_attempts': 1, 'backends': [7]}}])
+def test_unreadable_retry_is_refused_and_recorded(hand_off, filter_properties):
+    create, services, capture, db = hand_off
+    [result] = create.create([_hand_off_request(filter_properties)])
+    assert isinstance(result.cause, exception.Invalid)
+    assert db.rows('SELECT status FROM volumes') == [('error',)]
+
