@@ -11,6 +11,7 @@ import logging
 import oslo_messaging
 import pytest
 
+from scheduler_worker import exception
 from scheduler_worker import log_levels
 from tests import fixtures
 
@@ -172,7 +173,7 @@ def test_validate_host_capacity_refuses_a_size_of_another_type(worker,
     spec = message['args']['request_spec']
     spec['versioned_object.data']['volume_properties'][
         'versioned_object.data']['size'] = '1'
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(exception.Invalid) as raised:
         _send(worker, message, call=True, backend='fn-host@lvm#pool',
               request_spec=spec)
     assert "size must be an integer of GiB >= 0, not '1'" in str(
