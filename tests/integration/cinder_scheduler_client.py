@@ -19,17 +19,15 @@ A failure is ``{"error": class name, "message": ...}``.
 import json
 import sys
 
+from cinder import context
+from cinder import objects
+from cinder import rpc
+from cinder.scheduler import rpcapi
+from oslo_config import cfg
+
 
 def main() -> None:
     config_file, topic, host = sys.argv[1:4]
-    # NOTE: imported here: this module is also collected by our pytest,
-    # whose interpreter has no Cinder.
-    from cinder import context
-    from cinder import objects
-    from cinder import rpc
-    from cinder.scheduler import rpcapi
-    from oslo_config import cfg
-
     objects.register_all()
 
     conf = cfg.CONF
