@@ -42,7 +42,3 @@ def test_set_then_get_log_levels_in_process(endpoint, logger):
     assert [item['versioned_object.data'] for item in
             reply['versioned_object.data']['objects']] == [
         {'prefix': 'sw-admin-unit', 'level': 'ERROR'}]
-
-
-def test_the_endpoint_serves_cinders_3_x_versions():
-    assert admin.AdminEndpoint.target.version == '3.12'
