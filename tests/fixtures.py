@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -38,6 +39,7 @@ from scheduler_worker import context as sw_context
 from scheduler_worker import notifications
 from scheduler_worker import objects
 from scheduler_worker import volumes
+from scheduler_worker.db import api as db_api
 from scheduler_worker.db import migration
 from scheduler_worker.db.sqlalchemy import api as sqla_api
 from scheduler_worker.scheduler import backends
@@ -132,6 +134,187 @@ def drop_database(url: str) -> None:
         else:
             connection.execute(sa.text(
                 'DROP DATABASE IF EXISTS %s' % parsed.database))
+
+
+# Cinder's own schema, made by Cinder
+
+CINDER_SCHEMA_VERSION = '9c74c1c6971f'
+
+
+def cinder_venv() -> str:
+    """The Cinder 29 venv (``make cinder-venv``); fails when missing.
+
+    Not a skip: a Cinder-mode test that cannot run must not pass.
+    """
+    venv = os.environ.get('SW_CINDER_VENV') or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        '.cinder-venv')
+    if not os.path.exists(os.path.join(venv, '.installed')):
+        pytest.fail('Cinder 29 is not installed in %s: run "make cinder-venv '
+                    'CINDER_VENV=%s" and set SW_CINDER_VENV' % (venv, venv))
+    return venv
+
+
+def cinder_config(url: str, tmp) -> tuple[str, dict[str, str]]:
+    """(cinder.conf naming only the database, environment) for running
+    Cinder's own code from its venv on ``url``.
+
+    For MariaDB, Cinder's venv (PostgreSQL's driver only) is lent this
+    venv's PyMySQL.
+    """
+    config = write_config(os.path.join(tmp, 'cinder.conf'), {
+        'DEFAULT': {'state_path': tmp}, 'database': {'connection': url}})
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('PYTHONPATH', 'VIRTUAL_ENV', 'PYTHONHOME')}
+    if sa.engine.make_url(url).get_backend_name() == 'mysql':
+        import pymysql
+        lent = os.path.join(tmp, 'lent')
+        if not os.path.exists(lent):
+            os.makedirs(lent)
+            os.symlink(os.path.dirname(pymysql.__file__),
+                       os.path.join(lent, 'pymysql'))
+        env['PYTHONPATH'] = lent
+    return config, env
+
+
+def cinder_schema(url: str) -> None:
+    """Create Cinder 29's schema in the database at ``url``, as Cinder does.
+
+    Runs the real ``cinder-manage db sync`` of the Cinder venv, with a
+    cinder.conf that names only the database (cinder_config).
+    """
+    venv = cinder_venv()
+    with tempfile.TemporaryDirectory(prefix='sw-cinder-schema-') as tmp:
+        config, env = cinder_config(url, tmp)
+        result = subprocess.run(
+            [os.path.join(venv, 'bin', 'cinder-manage'), '--config-file',
+             config, 'db', 'sync'], capture_output=True, text=True, env=env,
+            timeout=600)
+    if result.returncode:
+        pytest.fail('cinder-manage db sync failed (%d): %s' % (
+            result.returncode, result.stderr[-2000:]))
+
+
+class CinderTemplate:
+    """A database with Cinder's schema, copied for each test.
+
+    ``cinder-manage db sync`` takes seconds: it runs once, into a
+    template. PostgreSQL copies it with CREATE DATABASE ... TEMPLATE;
+    MariaDB, which has no templates, table by table (SHOW CREATE TABLE,
+    then the rows).
+    """
+
+    def __init__(self, backend: str = 'postgresql') -> None:
+        self.backend = backend
+        self.url = create_database(backend, None)
+        self.name = sa.engine.make_url(self.url).database
+        cinder_schema(self.url)
+        self._admin = PG_ADMIN_URL if backend == 'postgresql' else \
+            MYSQL_ADMIN_URL
+        if backend == 'mysql':
+            with _admin_engine(self.url).connect() as connection:
+                self._tables = [(name, connection.execute(sa.text(
+                    'SHOW CREATE TABLE `%s`' % name)).one()[1])
+                    for name in sa.inspect(connection).get_table_names()]
+
+    def copy(self) -> str:
+        """A new database holding the template's schema and rows; its URL."""
+        name = unique_name('sw_cinder')
+        url = str(sa.engine.make_url(self._admin).set(database=name)
+                  .render_as_string(hide_password=False))
+        with _admin_engine(self._admin).connect() as connection:
+            if self.backend == 'postgresql':
+                connection.execute(sa.text(
+                    'CREATE DATABASE %s TEMPLATE %s' % (name, self.name)))
+                return url
+            connection.execute(sa.text('CREATE DATABASE %s' % name))
+        with _admin_engine(url).connect() as connection:
+            connection.execute(sa.text('SET FOREIGN_KEY_CHECKS = 0'))
+            for table, create in self._tables:
+                connection.execute(sa.text(create))
+                connection.execute(sa.text(
+                    'INSERT INTO `%s` SELECT * FROM `%s`.`%s`' % (
+                        table, self.name, table)))
+        return url
+
+    def drop(self) -> None:
+        drop_database(self.url)
+
+
+def _insert(table: str, row: dict) -> sa.Insert:
+    """INSERT of one row, its names quoted as the dialect needs."""
+    return sa.insert(sa.table(table, *map(sa.column, row))).values(row)
+
+
+class CinderDatabase:
+    """A Cinder 29 database (copied from the template), db synced in
+    Cinder mode, patched into the DB API, with the facade in Cinder mode.
+
+    Rows of Cinder's tables are added as Cinder's services add them
+    (volumes as cinder-api's EntryCreateTask, with the workers row its
+    SchedulerAPI.create_volume inserts).
+    """
+
+    def __init__(self, template: CinderTemplate, **engine_args) -> None:
+        self.url = template.copy()
+        self.engine = engines.create_engine(self.url, **engine_args)
+        migration.db_sync(engine=self.engine, cinder=True)
+        self._unpatch = sqla_api.main_context_manager.patch_engine(
+            self.engine)
+        sw_conf.CONF.set_override('backend', 'cinder', group='database')
+        db_api._impl.cache_clear()
+        self.volume_type_id = self.rows(
+            "SELECT id FROM volume_types WHERE name = '__DEFAULT__'")[0][0]
+
+    def rows(self, sql: str, **params) -> list:
+        with self.engine.connect() as connection:
+            return list(connection.execute(sa.text(sql), params))
+
+    def row(self, sql: str, **params) -> dict:
+        [found] = self.rows(sql, **params)
+        return dict(found._mapping)
+
+    def execute(self, sql: str, **params) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(sql), params)
+
+    def add_volume(self, size: int = 1, project_id: str = 'project',
+                   **values) -> str:
+        """A volume as cinder-api creates it: ``creating``, no host, and
+        its workers row ('Volume', id, 'creating', service_id NULL)."""
+        now = timeutils.utcnow()
+        row = {'id': str(uuid.uuid4()), 'size': size, 'status': 'creating',
+               'attach_status': 'detached', 'project_id': project_id,
+               'user_id': 'user', 'volume_type_id': self.volume_type_id,
+               'availability_zone': 'nova', 'use_quota': True,
+               'bootable': False, 'multiattach': False,
+               'created_at': now, 'updated_at': None, 'deleted': False}
+        row.update(values)
+        with self.engine.begin() as connection:
+            connection.execute(_insert('volumes', row))
+            if row['status'] == 'creating':
+                connection.execute(sa.text(
+                    "INSERT INTO workers (resource_type, resource_id, "
+                    "status, service_id, race_preventer, created_at, "
+                    "updated_at, deleted) VALUES ('Volume', :id, "
+                    "'creating', NULL, 0, :now, :now, false)"),
+                    {'id': row['id'], 'now': now})
+        return row['id']
+
+    def add(self, table: str, **row) -> None:
+        """Insert a row of Cinder's with Cinder's bookkeeping filled in."""
+        now = timeutils.utcnow()
+        row = dict({'created_at': now, 'updated_at': now, 'deleted': False},
+                   **row)
+        with self.engine.begin() as connection:
+            connection.execute(_insert(table, row))
+
+    def close(self) -> None:
+        self._unpatch()
+        sw_conf.CONF.clear_override('backend', group='database')
+        db_api._impl.cache_clear()
+        self.engine.dispose()
+        drop_database(self.url)
 
 
 class Database:

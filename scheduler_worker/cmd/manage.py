@@ -44,12 +44,19 @@ class DbCommands:
     """Database schema."""
 
     def sync(self) -> int:
-        migration.db_sync(CONF.category.version or 'head')
-        print('Database schema at %s' % migration.db_version())
+        cinder = db.is_cinder(CONF)
+        try:
+            migration.db_sync(CONF.category.version or 'head', cinder=cinder)
+        except migration.CinderSchemaRefused as exc:
+            print('Refused: %s' % exc, file=sys.stderr)
+            return 1
+        print('Database schema at %s%s' % (
+            migration.db_version(cinder=cinder),
+            ' (our tables in a Cinder database)' if cinder else ''))
         return 0
 
     def version(self) -> int:
-        current = migration.db_version()
+        current = migration.db_version(cinder=db.is_cinder(CONF))
         print(current or 'None (never synced; run "db sync")')
         return 0
 

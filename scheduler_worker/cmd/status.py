@@ -35,12 +35,14 @@ class Checks(upgradecheck.UpgradeCommands):
     """What a worker needs: its schema, its broker, and workers up."""
 
     def _check_schema(self) -> Result:
+        from scheduler_worker.db import api as db
         from scheduler_worker.db import migration
+        cinder = db.is_cinder(CONF)
         try:
-            current = migration.db_version()
+            current = migration.db_version(cinder=cinder)
         except Exception as exc:
             return _failure('The database does not answer', exc)
-        head = migration.head_version()
+        head = migration.head_version(cinder=cinder)
         if current != head:
             return Result(Code.FAILURE, (
                 'The database schema is at revision %s; this code needs %s. '

@@ -16,7 +16,20 @@ from oslo_db import api as oslo_db_api
 
 from scheduler_worker import conf
 
-_BACKEND_MAPPING = {'sqlalchemy': 'scheduler_worker.db.sqlalchemy.api'}
+# NOTE: [database] backend (oslo.db's option) picks one: 'sqlalchemy',
+# our own schema (standalone mode, the default), or 'cinder', Cinder's
+# database with our tables beside Cinder's (Cinder mode).
+_BACKEND_MAPPING = {'sqlalchemy': 'scheduler_worker.db.sqlalchemy.api',
+                    'cinder': 'scheduler_worker.db.cinder.api'}
+
+
+def is_cinder(config) -> bool:
+    """Whether ``config`` puts the worker in Cinder mode.
+
+    The one place the mode is read: service.py and cmd/ ask here, and hand
+    what follows from it down as arguments.
+    """
+    return config.database.backend == 'cinder'
 
 
 @functools.cache
@@ -42,24 +55,51 @@ def pool_checked_out() -> int:
 
 def volume_create_all(context, volumes: list[dict[str, Any]],
                       claims: list[dict[str, Any]],
-                      outbox: list[dict[str, Any]]) -> None:
-    """Insert volumes and notifications, claim capacity: one transaction.
+                      outbox: list[dict[str, Any]],
+                      messages: list[dict[str, Any]] | tuple = (),
+                      service_id: int | None = None) -> None:
+    """Store the scheduler's outcome for volumes: one transaction.
 
-    Each claim ({'pool_id', 'host', 'size', 'thick'}) adds a share to its
-    pool; give them in pool id order. Raises DBDuplicateEntry if an id is
-    taken, CapacityClaimFailed if a pool has no room left for its share;
-    either way nothing is stored.
+    Each claim ({'pool_id', 'host', 'size', 'thick'}) checks (and, in
+    standalone mode, adds) a share of its pool; give them in pool id
+    order. A volume's ``cast_key``, when given, is recorded as handled.
+    Either way nothing is stored when this raises.
+
+    Standalone: inserts the volumes (columns and ``metadata``); raises
+    DBDuplicateEntry if an id or cast key is taken, CapacityClaimFailed if
+    a pool has no room left. ``messages`` and ``service_id`` are ignored
+    (no messages or workers table; the ERROR notification is the record).
+
+    Cinder mode: the volume rows are cinder-api's; each dict gives ``id``,
+    ``cast_key`` and values, of which only host, cluster_name,
+    scheduled_at, availability_zone and status are written (with
+    updated_at). Raises VolumeNotFound for a row missing or deleted,
+    DBDuplicateEntry for a cast key handled already (a redelivery),
+    CapacityClaimFailed when the derived allocation of a locked pool
+    leaves no room. The workers row of a volume still ``creating`` is
+    claimed for ``service_id``; that of a volume in ``error`` deleted.
+    ``messages`` (user messages: project_id, request_id, resource_type,
+    resource_uuid, action_id, detail_id) are inserted at level ERROR,
+    expiring in 30 days.
     """
-    return _impl().volume_create_all(context, volumes, claims, outbox)
+    return _impl().volume_create_all(context, volumes, claims, outbox,
+                                     messages=messages, service_id=service_id)
 
 
 def volume_get_existing(context, volume_ids: list[str]) -> set[str]:
-    """Which of these ids are taken, by live or deleted volumes."""
+    """Which of these ids are taken, by live or deleted volumes.
+
+    Cinder mode: which of them Cinder has a row for.
+    """
     return _impl().volume_get_existing(context, volume_ids)
 
 
 def volume_get(context, volume_id: str) -> dict[str, Any]:
-    """The volume with this id; raises VolumeNotFound."""
+    """The volume with this id; raises VolumeNotFound.
+
+    Cinder mode: Cinder's row, as a dict of the columns we declare
+    (db/cinder/models.py), with its ``metadata``.
+    """
     return _impl().volume_get(context, volume_id)
 
 
@@ -101,10 +141,19 @@ def service_create(context, values: dict[str, Any]) -> dict[str, Any]:
     return _impl().service_create(context, values)
 
 
-def service_get_or_create(context, host: str, binary: str,
-                          topic: str) -> dict[str, Any]:
-    """The services row of (host, binary), created if missing."""
-    return _impl().service_get_or_create(context, host, binary, topic)
+def service_get_or_create(context, host: str, binary: str, topic: str,
+                          availability_zone: str = 'nova') -> dict[str, Any]:
+    """The services row of (host, binary), created if missing.
+
+    Cinder mode: Cinder's services row as cinder-scheduler writes it
+    (binary and topic ``cinder-scheduler`` are the caller's to give): a
+    found row is reused, its rpc_current_version ('3.12') and
+    object_current_version ('1.39') rewritten and updated_at refreshed;
+    a new one gets a uuid, report_count 0 and ``availability_zone``.
+    Standalone ignores ``availability_zone``.
+    """
+    return _impl().service_get_or_create(
+        context, host, binary, topic, availability_zone=availability_zone)
 
 
 def service_get_by_host_and_binary(context, host: str,
@@ -118,7 +167,11 @@ def service_get_all(context,
 
 
 def service_heartbeat(context, service_id: int) -> dict[str, Any]:
-    """Record that the service is alive now."""
+    """Record that the service is alive now: report_count + 1, updated_at.
+
+    Cinder mode: ServiceNotFound when the row is gone (an operator's
+    ``cinder-manage service remove``): call service_get_or_create again.
+    """
     return _impl().service_heartbeat(context, service_id)
 
 
@@ -144,5 +197,82 @@ def backend_get_all(context) -> list[dict[str, Any]]:
 
 
 def pool_get_all(context) -> list[dict[str, Any]]:
-    """Every live pool, each with its backend under 'backend'."""
+    """Every live pool, each with its backend under 'backend'.
+
+    Cinder mode: each pool's allocated_gb is derived, the sum of the sizes
+    of Cinder's live volumes on its host (one GROUP BY for all pools);
+    likewise in backend_get and backend_get_all.
+    """
     return _impl().pool_get_all(context)
+
+
+# Cinder mode only: each is one transaction that records ``cast_key`` as
+# handled (a key already there: DBDuplicateEntry, nothing stored) and
+# stores the ``outbox`` rows (the casts and notifications it stages). The
+# standalone backend has none of them (AttributeError).
+
+def volume_extend_refused(context, volume_id: str, reservations: list[str],
+                          project_id: str, messages: list[dict[str, Any]],
+                          outbox: list[dict[str, Any]],
+                          cast_key: str) -> None:
+    """Cinder mode: an extend refused for want of room.
+
+    The volume's status goes back to previous_status, previous_status to
+    NULL; the reservations are rolled back as Cinder's
+    reservation_rollback does (rows soft-deleted, quota_usages.reserved
+    down by each positive delta); the user messages are stored.
+    VolumeNotFound for a volume missing or deleted.
+    """
+    return _impl().volume_extend_refused(
+        context, volume_id, reservations, project_id, messages, outbox,
+        cast_key)
+
+
+def cast_handled(context, cast_key: str,
+                 outbox: list[dict[str, Any]]) -> None:
+    """Cinder mode: only the cast's key and its outbox rows (e.g. an
+    extend passed on to the volume service)."""
+    return _impl().cast_handled(context, cast_key, outbox)
+
+
+def snapshot_hand_off(context, snapshot_id: str,
+                      outbox: list[dict[str, Any]], cast_key: str) -> None:
+    """Cinder mode: the snapshot's workers row ('Snapshot', id,
+    'creating', service_id NULL, as Cinder's VolumeAPI.create_snapshot
+    writes it) with the onward cast. NotFound for a deleted snapshot."""
+    return _impl().snapshot_hand_off(context, snapshot_id, outbox, cast_key)
+
+
+def snapshot_refused(context, snapshot_id: str,
+                     outbox: list[dict[str, Any]], cast_key: str) -> None:
+    """Cinder mode: the snapshot's status set to ``error``."""
+    return _impl().snapshot_refused(context, snapshot_id, outbox, cast_key)
+
+
+def backup_hand_off(context, backup_id: str, host: str,
+                    outbox: list[dict[str, Any]], cast_key: str) -> None:
+    """Cinder mode: backups.host set to the chosen backup service's host,
+    with the onward cast."""
+    return _impl().backup_hand_off(context, backup_id, host, outbox,
+                                   cast_key)
+
+
+def backup_refused(context, backup_id: str, volume_id: str,
+                   fail_reason: str, messages: list[dict[str, Any]],
+                   outbox: list[dict[str, Any]], cast_key: str) -> None:
+    """Cinder mode: no backup service. The backup's status ``error`` and
+    fail_reason; the volume's status and previous_status swapped (as
+    Cinder's scheduler does); the user messages stored."""
+    return _impl().backup_refused(context, backup_id, volume_id,
+                                  fail_reason, messages, outbox, cast_key)
+
+
+def messages_reap(context) -> int:
+    """Cinder mode: delete the user messages past expires_at; how many."""
+    return _impl().messages_reap(context)
+
+
+def reservations_expire(context) -> int:
+    """Cinder mode: roll back the reservations past their expire time, as
+    Cinder's reservation_expire does; how many."""
+    return _impl().reservations_expire(context)

@@ -14,7 +14,7 @@ def _drained(deployment, expected: int) -> bool:
     return (deployment.volume_count() >= expected and
             fixtures.queue_depth(deployment.vhost.amqp_url,
                                  deployment.topic) == 0 and
-            deployment.rows('SELECT count(*) FROM notification_outbox'
+            deployment.rows('SELECT count(*) FROM scheduler_worker_outbox'
                             )[0][0] == 0)
 
 
@@ -28,7 +28,8 @@ def _assert_exactly_once(deployment, casts) -> None:
     assert set(casts.ids) <= stored
     # NOTE: capacity is claimed in the transaction that stores a volume:
     # once per volume, whatever was killed or restarted.
-    assert deployment.rows('SELECT allocated_gb FROM pools') == \
+    assert deployment.rows(
+        'SELECT allocated_gb FROM scheduler_worker_pools') == \
         deployment.rows('SELECT sum(size) FROM volumes')
     # NOTE: consumers deduplicate on message_id; after that, every volume
     # has exactly one end notification.

@@ -50,7 +50,8 @@ def _sqlite_exclusive_lock(deployment):
 @contextlib.contextmanager
 def _postgresql_pool_row_locks(deployment):
     with deployment.engine.connect() as holder, holder.begin():
-        holder.execute(sa.text('SELECT * FROM pools FOR UPDATE'))
+        holder.execute(sa.text(
+            'SELECT * FROM scheduler_worker_pools FOR UPDATE'))
         yield
 
 

@@ -82,7 +82,7 @@ def _worker(deployed, host: str, **kwargs) -> fixtures.WorkerProcess:
 
 def _outbox(deployed) -> list:
     return deployed.rows('SELECT id, attempts, next_attempt_at FROM '
-                         'notification_outbox')
+                         'scheduler_worker_outbox')
 
 
 def _remaining(deployed) -> set[str]:

@@ -14,7 +14,7 @@ def _value(samples: dict, name: str, **labels) -> float:
 
 
 def _outbox(deployed, priority: str) -> int:
-    return deployed.rows('SELECT count(*) FROM notification_outbox '
+    return deployed.rows('SELECT count(*) FROM scheduler_worker_outbox '
                          'WHERE topic LIKE :p', p='%.' + priority)[0][0]
 
 

@@ -95,3 +95,39 @@ def test_outbox_rows_pending_at_the_upgrade_to_0004_are_kept(empty_db):
             'notification', 'openstack', None, 2)
         assert row.next_attempt_at == row.created_at == created
     assert rows['m-info'].body == '{"i": 1}'
+
+
+def test_rows_are_kept_by_the_renames_of_0005(empty_db):
+    migration.db_sync('0004', engine=empty_db)
+    now = datetime.datetime(2026, 12, 1, 8, 0, 0, 250000)
+    with empty_db.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO backends (id, host, capabilities, reported_at, "
+            "static, created_at, deleted) VALUES (7, 'h@b', '{}', :t, "
+            ":f, :t, :f)"), {'t': now, 'f': False})
+        connection.execute(sa.text(
+            "INSERT INTO pools (id, backend_id, name, host, "
+            "availability_zone, capabilities, allocated_gb, created_at, "
+            "deleted) VALUES (9, 7, 'p', 'h@b#p', 'nova', '{}', 42, :t, "
+            ":f)"), {'t': now, 'f': False})
+        connection.execute(sa.text(
+            "INSERT INTO notification_outbox (id, kind, exchange, topic, "
+            "body, created_at, attempts, next_attempt_at) VALUES ('o1', "
+            "'cast', 'openstack', 't', '{}', :t, 0, :t)"), {'t': now})
+    migration.db_sync(engine=empty_db)
+    tables = set(sa.inspect(empty_db).get_table_names())
+    assert not tables & {'backends', 'pools', 'notification_outbox'}
+    with empty_db.begin() as connection:
+        assert connection.execute(sa.text(
+            'SELECT id, backend_id, host, allocated_gb FROM '
+            'scheduler_worker_pools')).all() == [(9, 7, 'h@b#p', 42)]
+        outbox = models.OutboxMessage.__table__
+        assert connection.execute(sa.select(
+            outbox.c.id, outbox.c.created_at)).all() == [('o1', now)]
+        # NOTE: the next backend draws an id past the copied ones.
+        connection.execute(sa.insert(models.Backend.__table__).values(
+            host='h@c', capabilities='{}', reported_at=now, static=False,
+            created_at=now, deleted=False))
+        assert connection.execute(sa.text(
+            "SELECT id FROM scheduler_worker_backends WHERE host = 'h@c'")
+        ).scalar() > 7

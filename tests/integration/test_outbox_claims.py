@@ -94,11 +94,12 @@ def test_rows_being_sent_are_skipped_by_every_other_claim(any_db):
             == _ids(fresh)
         assert _ids(_claim()) == _ids(fresh)
         assert _claim(ids=[r['id'] for r in held]) == []
-        assert any_db.rows('SELECT count(*) FROM notification_outbox') == [
+        assert any_db.rows('SELECT count(*) FROM scheduler_worker_outbox') == [
             (10,)]
     finally:
         holder.release()
-    assert any_db.rows('SELECT count(*) FROM notification_outbox') == [(0,)]
+    assert any_db.rows(
+        'SELECT count(*) FROM scheduler_worker_outbox') == [(0,)]
 
 
 def test_a_handler_claims_only_its_rows_that_no_one_tried(any_db):
@@ -108,7 +109,7 @@ def test_a_handler_claims_only_its_rows_that_no_one_tried(any_db):
     taken = _claim(ids=[r['id'] for r in mine + tried])
     assert _ids(taken) == _ids(mine)
     assert {r['attempt'] for r in taken} == {1}
-    assert {r.id for r in any_db.rows('SELECT id FROM notification_outbox'
+    assert {r.id for r in any_db.rows('SELECT id FROM scheduler_worker_outbox'
                                       )} == _ids(tried + other)
 
 
@@ -124,10 +125,11 @@ def test_a_failed_row_waits_until_its_next_attempt(any_db):
 
     with any_db.engine.begin() as connection:
         connection.exec_driver_sql(
-            'UPDATE notification_outbox SET next_attempt_at = created_at')
+            'UPDATE scheduler_worker_outbox SET next_attempt_at = created_at')
     again = _claim(lambda rows: {r['id']: later for r in rows})
     assert [r['attempt'] for r in again] == [2]
-    assert any_db.rows('SELECT attempts FROM notification_outbox') == [(2,)]
+    assert any_db.rows(
+        'SELECT attempts FROM scheduler_worker_outbox') == [(2,)]
 
 
 def test_due_rows_are_claimed_oldest_first_up_to_the_limit(any_db):

@@ -61,7 +61,8 @@ def test_concurrent_claims_and_reports_never_overfill_a_pool(any_db):
     reporting = False
     report_thread.join(60)
     assert sorted(outcomes) == ['full'] * 22 + ['placed'] * 10
-    assert any_db.rows('SELECT allocated_gb FROM pools') == [(50,)]
+    assert any_db.rows(
+        'SELECT allocated_gb FROM scheduler_worker_pools') == [(50,)]
     assert any_db.rows('SELECT count(*), sum(size) FROM volumes') == [
         (10, 50)]
 
@@ -87,7 +88,7 @@ def test_claim_lost_between_plan_and_claim_is_placed_again(any_db):
     assert results[:2] == [None, None]
     assert isinstance(results[2].cause, exception.NoValidBackend)
     assert sorted(any_db.rows(
-        'SELECT host, allocated_gb FROM pools')) == [
+        'SELECT host, allocated_gb FROM scheduler_worker_pools')) == [
         ('first@lvm#pool', 8), ('second@lvm#pool', 15)]
     assert sorted(tuple(row) for row in any_db.rows(
         "SELECT coalesce(host, '-'), size, status FROM volumes")) == [

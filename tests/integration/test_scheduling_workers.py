@@ -112,7 +112,8 @@ def test_two_workers_place_30_of_40_volumes_in_150_gib(cluster):
         worker.wait_consuming()
     _report_all(cluster)
     fixtures.wait_until(lambda: len(_rows(
-        cluster.engine, 'SELECT id FROM pools')) == 2, what='both pools')
+        cluster.engine, 'SELECT id FROM scheduler_worker_pools')) == 2,
+        what='both pools')
     reporter = _Reporter(cluster)
     reporter.start()
     ctxt = context.RequestContext('user-1', 'project-1')
@@ -139,7 +140,7 @@ def test_two_workers_place_30_of_40_volumes_in_150_gib(cluster):
             for host in CAPACITY}
     assert used == CAPACITY
     assert dict(_rows(cluster.engine, 'SELECT host, allocated_gb FROM '
-                      'pools')) == CAPACITY
+                      'scheduler_worker_pools')) == CAPACITY
 
     assert sorted(n['payload']['volume_id'] for n in placed) == sorted(
         r.id for r in scheduled)

@@ -38,7 +38,7 @@ def test_sigterm_drains_every_worker_and_loses_nothing(deployment):
     assert stored + waiting == DRAIN_CASTS
     assert waiting > 0, 'drained before SIGTERM: nothing tested'
     assert deployed.rows(
-        'SELECT count(*) FROM notification_outbox')[0][0] == 0
+        'SELECT count(*) FROM scheduler_worker_outbox')[0][0] == 0
 
     rest = deployed.worker(config)
     fixtures.wait_until(lambda: deployed.volume_count() == DRAIN_CASTS,

@@ -92,7 +92,7 @@ def test_worker_persists_foreign_casts_and_stops_cleanly(
             what='three relay passes')
         with engine.connect() as connection:
             assert connection.execute(sa.text(
-                'SELECT count(*) FROM notification_outbox')).scalar() == 0
+                'SELECT count(*) FROM scheduler_worker_outbox')).scalar() == 0
         ids = sorted(n['payload']['volume_id'] for n in capture.of(END))
         assert ids == sorted([cinder_id, plain_id])
         assert all(n['context']['auth_token'] is None

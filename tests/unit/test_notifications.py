@@ -241,7 +241,7 @@ def test_a_database_error_after_the_commit_leaves_rows_to_the_relay(
     box, capture, database = outbox
     rows = box.stage(_ctxt(), END, 'INFO', {'volume_id': 'v1'})
     with database.engine.begin() as connection:
-        connection.exec_driver_sql('DROP TABLE notification_outbox')
+        connection.exec_driver_sql('DROP TABLE scheduler_worker_outbox')
     assert box.publish(rows) == 0
     assert capture.received == []
     assert 'Could not claim 1 outbox rows to publish them, the relay ' \

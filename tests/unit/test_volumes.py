@@ -40,7 +40,8 @@ def _one(create, volume, message_id=None, **kwargs):
 
 
 def _allocated(db):
-    return dict(db.rows('SELECT host, allocated_gb FROM pools'))
+    return dict(db.rows(
+        'SELECT host, allocated_gb FROM scheduler_worker_pools'))
 
 
 def test_same_message_twice_creates_one_volume(creator):
@@ -84,7 +85,7 @@ def test_a_batch_is_stored_with_one_outcome_and_notification_each(creator):
     notes = capture.wait_for(notifications.CREATE_END, 5)
     assert sorted(n['payload']['volume_id'] for n in notes) == sorted(ids)
     assert _allocated(db) == {'unit@lvm#pool': 10}
-    assert db.rows('SELECT count(*) FROM notification_outbox') == [(0,)]
+    assert db.rows('SELECT count(*) FROM scheduler_worker_outbox') == [(0,)]
 
 
 def test_refusals_and_overflow_are_recorded_beside_the_stored(creator):
@@ -144,7 +145,7 @@ def test_no_volume_id_to_record_is_poison_left_unrecorded(
     assert expected in str(result)
     assert db.rows('SELECT count(*) FROM volumes') == [(0,)]
     # NOTE: nothing staged, so nothing can be published.
-    assert db.rows('SELECT count(*) FROM notification_outbox') == [(0,)]
+    assert db.rows('SELECT count(*) FROM scheduler_worker_outbox') == [(0,)]
 
 
 def test_volume_of_an_unknown_major_is_recorded_in_error_by_name(creator):
@@ -307,7 +308,7 @@ def test_temporary_database_failure_fails_the_whole_batch(tmp_path):
             holder.rollback()
             assert locked.rows('SELECT count(*) FROM volumes') == [(0,)]
             assert locked.rows(
-                'SELECT count(*) FROM notification_outbox') == [(0,)]
+                'SELECT count(*) FROM scheduler_worker_outbox') == [(0,)]
     finally:
         if holder is not None:
             holder.close()

@@ -158,19 +158,36 @@ def _volumes_insert(context, volumes: list[dict[str, Any]]) -> None:
                                 metadata)
 
 
+def _handled(context, cast_keys) -> None:
+    """Record casts as handled; a key already there: DBDuplicateEntry."""
+    keys = [key for key in cast_keys if key is not None]
+    if keys:
+        now = timeutils.utcnow()
+        context.session.execute(
+            sa.insert(models.HandledCast.__table__),
+            [{'key': key, 'created_at': now} for key in keys])
+
+
 @oslo_db_api.safe_for_db_retry
 @oslo_db_api.retry_on_deadlock
 @main_context_manager.writer
 def volume_create_all(context, volumes: list[dict[str, Any]],
                       claims: list[dict[str, Any]],
-                      outbox: list[dict[str, Any]]) -> None:
+                      outbox: list[dict[str, Any]], messages=(),
+                      service_id: int | None = None) -> None:
     """Insert volumes and notifications, claim capacity: one transaction.
 
-    Each volume gives its columns and ``metadata``. Each claim
+    Each volume gives its columns and ``metadata``, and may give its
+    ``cast_key`` (recorded in scheduler_worker_handled_casts). Each claim
     ({'pool_id', 'host', 'size', 'thick'}) adds a share to its pool.
-    Raises DBDuplicateEntry if an id is taken, CapacityClaimFailed if a
-    pool has no room left for its share; either way nothing is stored.
+    Raises DBDuplicateEntry if an id or cast key is taken,
+    CapacityClaimFailed if a pool has no room left for its share; either
+    way nothing is stored. ``messages`` and ``service_id`` are Cinder
+    mode's (user messages, the workers table): this schema has neither,
+    and the ERROR notification is the record of a failure.
     """
+    volumes = [dict(volume) for volume in volumes]
+    _handled(context, [volume.pop('cast_key', None) for volume in volumes])
     _volumes_insert(context, volumes)
     _outbox_add(context, outbox)
     # NOTE: the claims come last, in the order given (by pool id, so that
@@ -270,7 +287,7 @@ def outbox_add(context, outbox: list[dict[str, Any]]) -> None:
 # single-table form takes no index hint.)
 _BY_KEY = 'FORCE INDEX (PRIMARY)'
 _MYSQL_DELETE = sa.text(
-    'DELETE o FROM notification_outbox AS o FORCE INDEX (PRIMARY) '
+    'DELETE o FROM scheduler_worker_outbox AS o FORCE INDEX (PRIMARY) '
     'WHERE o.id IN :ids').bindparams(sa.bindparam('ids', expanding=True))
 
 
@@ -406,10 +423,11 @@ def service_get_by_host_and_binary(context, host: str,
     return _service_dict(service)
 
 
-def service_get_or_create(context, host: str, binary: str,
-                          topic: str) -> dict[str, Any]:
+def service_get_or_create(context, host: str, binary: str, topic: str,
+                          availability_zone: str = 'nova') -> dict[str, Any]:
     """The services row of (host, binary), created if missing.
 
+    ``availability_zone`` is Cinder mode's: this services table has none.
     Several processes of one host start together: the loser of the insert
     race reads the winner's row.
     """

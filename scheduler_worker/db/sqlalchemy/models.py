@@ -111,9 +111,9 @@ class OutboxMessage(Base):
     ``topic``, or ``topic.server`` when a server is named, on ``exchange``.
     """
 
-    __tablename__ = 'notification_outbox'
+    __tablename__ = 'scheduler_worker_outbox'
     __table_args__ = (
-        sa.Index('ix_notification_outbox_next_attempt_at',
+        sa.Index('ix_scheduler_worker_outbox_next_attempt_at',
                  'next_attempt_at'),
         TABLE_ARGS,
     )
@@ -147,9 +147,10 @@ class Backend(SoftDeleteTimestamps, Base):
     is the report's own timestamp (the sender's clock: it orders reports).
     """
 
-    __tablename__ = 'backends'
+    __tablename__ = 'scheduler_worker_backends'
     __table_args__ = (
-        sa.UniqueConstraint('host', name='uniq_backends0host'),
+        sa.UniqueConstraint('host',
+                            name='uniq_scheduler_worker_backends0host'),
         TABLE_ARGS,
     )
 
@@ -167,21 +168,24 @@ class Pool(SoftDeleteTimestamps, Base):
     """A pool of a backend: where volumes are placed and capacity claimed.
 
     ``allocated_gb`` is what volumes placed here claimed; capability
-    reports never change it. The limits are derived from the latest report
+    reports never change it (in Cinder mode it is not used: a pool's
+    allocation is derived from Cinder's volumes, see db/cinder/api.py).
+    The limits are derived from the latest report
     (see scheduler/capabilities.py); NULL means unlimited. A pool missing
     from the latest report is marked deleted, and keeps its claims should
     it come back.
     """
 
-    __tablename__ = 'pools'
+    __tablename__ = 'scheduler_worker_pools'
     __table_args__ = (
-        sa.UniqueConstraint('host', name='uniq_pools0host'),
-        sa.Index('ix_pools_backend_id', 'backend_id'),
+        sa.UniqueConstraint('host', name='uniq_scheduler_worker_pools0host'),
+        sa.Index('ix_scheduler_worker_pools_backend_id', 'backend_id'),
         TABLE_ARGS,
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    backend_id = sa.Column(sa.Integer, sa.ForeignKey('backends.id'),
+    backend_id = sa.Column(sa.Integer,
+                           sa.ForeignKey('scheduler_worker_backends.id'),
                            nullable=False)
     name = sa.Column(sa.String(255), nullable=False)
     # NOTE: host@backend#pool, exactly what a volume's host holds.
@@ -192,3 +196,19 @@ class Pool(SoftDeleteTimestamps, Base):
     allocated_gb = sa.Column(sa.Integer, default=0, nullable=False)
     physical_limit_gb = sa.Column(sa.Integer)
     virtual_limit_gb = sa.Column(sa.Integer)
+
+
+class HandledCast(Base):
+    """A cast whose outcome is stored: its redelivery changes nothing.
+
+    The key names the cast (e.g. ``create_volume:<id>:<attempt>``); it is
+    inserted in the transaction that stores the outcome, so a second
+    delivery fails on the primary key and stores nothing.
+    """
+
+    __tablename__ = 'scheduler_worker_handled_casts'
+    __table_args__ = (TABLE_ARGS,)
+
+    key = sa.Column(sa.String(255), primary_key=True)
+    created_at = sa.Column(DateTime, default=timeutils.utcnow,
+                           nullable=False)

@@ -65,7 +65,8 @@ def test_create_all_claims_or_stores_nothing(sqlite_db):
         objects.Volume.create_all(
             _ctx(), [objects.Volume.new(_ctx(), id=str(uuid.uuid4()),
                                         size=4)], claims=[claim])
-    assert sqlite_db.rows('SELECT allocated_gb FROM pools') == [(4,)]
+    assert sqlite_db.rows(
+        'SELECT allocated_gb FROM scheduler_worker_pools') == [(4,)]
     assert sqlite_db.rows('SELECT count(*) FROM volumes') == [(1,)]
 
 

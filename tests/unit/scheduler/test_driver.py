@@ -72,7 +72,8 @@ def test_backends_that_stopped_reporting_are_down(sqlite_db):
         fixtures.lvm_capabilities(fixtures.lvm_pool('p', 100)))
     with sqlite_db.engine.begin() as connection:
         connection.exec_driver_sql(
-            "UPDATE backends SET updated_at = '2000-01-01 00:00:00'")
+            "UPDATE scheduler_worker_backends "
+            "SET updated_at = '2000-01-01 00:00:00'")
     assert _refused() == ('No valid backend was found. Every backend is '
                           'down: no capability report for too long')
     assert _refused(host='gone@lvm') == (
