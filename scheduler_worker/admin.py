@@ -47,7 +47,8 @@ class AdminEndpoint:
 
         :param log_request: Cinder's LogLevel (or a plain object):
             ``prefix`` selects the loggers whose names start with it
-            (empty or null: all); ``level`` is ignored, as by Cinder.
+            (empty or null: all); ``level`` is not used (as by Cinder),
+            but one that is sent must be a valid level.
         :param kwargs: arguments a newer 3.x client may add; ignored.
         :returns: Cinder's LogLevelList 1.0 primitive, one LogLevel
             {prefix: logger name, level: effective level} per logger.
