@@ -9,6 +9,7 @@ import oslo_messaging
 from oslo_service import backend
 from oslo_service import service
 
+from scheduler_worker import admin
 from scheduler_worker import context
 from scheduler_worker import manager
 from scheduler_worker import metrics
@@ -178,7 +179,8 @@ class WorkerService(service.Service):
         endpoint = manager.SchedulerManager(
             creator, registry, backup_registry, self._readiness, ops)
         return rpc_server.get_rpc_server(
-            transport, self.topic, self.host, [endpoint],
+            transport, self.topic, self.host,
+            [endpoint, admin.AdminEndpoint(self.conf, scheduler)],
             report_poison=self.outbox.report_failure,
             max_message_bytes=group.max_message_bytes,
             batch_size=group.batch_size,
