@@ -21,6 +21,11 @@ class Readiness:
     def reported(self) -> None:
         self._reported.set()
 
+    def stop(self) -> None:
+        """End every wait: the service stops, and the casts waiting must
+        finish (they place on what the database has)."""
+        self._reported.set()
+
     def wait(self) -> bool:
         """Block until a report came or the wait time is over; whether one
         came."""
