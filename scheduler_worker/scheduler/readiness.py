@@ -27,7 +27,7 @@ class Readiness:
         self._reported.set()
 
     def wait(self) -> bool:
-        """Block until a report came or the wait time is over; whether one
-        came."""
+        """Block until a report came, the service stops, or the wait time
+        is over; False only in the last case."""
         return self._reported.wait(max(0.0, self._deadline -
                                        time.monotonic()))
