@@ -77,9 +77,29 @@ def cinder_db_url(cinder_template):
     fixtures.drop_database(url)
 
 
+@pytest.fixture(scope='session')
+def cinder_mysql_template():
+    """Cinder 29's schema on MariaDB, made once by cinder-manage."""
+    template = fixtures.CinderTemplate('mysql')
+    yield template
+    template.drop()
+
+
 @pytest.fixture
 def cinder_db(cinder_template):
-    """A Cinder 29 database in Cinder mode, the DB API's (CinderDatabase)."""
+    """A Cinder 29 database (PostgreSQL) in Cinder mode, the DB API's
+    (fixtures.CinderDatabase)."""
     db = fixtures.CinderDatabase(cinder_template)
+    yield db
+    db.close()
+
+
+@pytest.fixture(params=('postgresql', 'mysql'))
+def cinder_any_db(request):
+    """cinder_db, once on PostgreSQL and once on MariaDB."""
+    template = request.getfixturevalue(
+        'cinder_template' if request.param == 'postgresql' else
+        'cinder_mysql_template')
+    db = fixtures.CinderDatabase(template)
     yield db
     db.close()

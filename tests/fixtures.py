@@ -155,19 +155,37 @@ def cinder_venv() -> str:
     return venv
 
 
+def cinder_config(url: str, tmp) -> tuple[str, dict[str, str]]:
+    """(cinder.conf naming only the database, environment) for running
+    Cinder's own code from its venv on ``url``.
+
+    For MariaDB, Cinder's venv (PostgreSQL's driver only) is lent this
+    venv's PyMySQL.
+    """
+    config = write_config(os.path.join(tmp, 'cinder.conf'), {
+        'DEFAULT': {'state_path': tmp}, 'database': {'connection': url}})
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('PYTHONPATH', 'VIRTUAL_ENV', 'PYTHONHOME')}
+    if sa.engine.make_url(url).get_backend_name() == 'mysql':
+        import pymysql
+        lent = os.path.join(tmp, 'lent')
+        if not os.path.exists(lent):
+            os.makedirs(lent)
+            os.symlink(os.path.dirname(pymysql.__file__),
+                       os.path.join(lent, 'pymysql'))
+        env['PYTHONPATH'] = lent
+    return config, env
+
+
 def cinder_schema(url: str) -> None:
     """Create Cinder 29's schema in the database at ``url``, as Cinder does.
 
     Runs the real ``cinder-manage db sync`` of the Cinder venv, with a
-    cinder.conf that names only the database.
+    cinder.conf that names only the database (cinder_config).
     """
     venv = cinder_venv()
     with tempfile.TemporaryDirectory(prefix='sw-cinder-schema-') as tmp:
-        config = write_config(os.path.join(tmp, 'cinder.conf'), {
-            'DEFAULT': {'state_path': tmp},
-            'database': {'connection': url}})
-        env = {k: v for k, v in os.environ.items()
-               if k not in ('PYTHONPATH', 'VIRTUAL_ENV', 'PYTHONHOME')}
+        config, env = cinder_config(url, tmp)
         result = subprocess.run(
             [os.path.join(venv, 'bin', 'cinder-manage'), '--config-file',
              config, 'db', 'sync'], capture_output=True, text=True, env=env,
@@ -178,28 +196,54 @@ def cinder_schema(url: str) -> None:
 
 
 class CinderTemplate:
-    """A PostgreSQL database with Cinder's schema, copied for each test.
+    """A database with Cinder's schema, copied for each test.
 
     ``cinder-manage db sync`` takes seconds: it runs once, into a
-    template; each copy is a CREATE DATABASE ... TEMPLATE.
+    template. PostgreSQL copies it with CREATE DATABASE ... TEMPLATE;
+    MariaDB, which has no templates, table by table (SHOW CREATE TABLE,
+    then the rows).
     """
 
-    def __init__(self) -> None:
-        self.url = create_database('postgresql', None)
+    def __init__(self, backend: str = 'postgresql') -> None:
+        self.backend = backend
+        self.url = create_database(backend, None)
         self.name = sa.engine.make_url(self.url).database
         cinder_schema(self.url)
+        self._admin = PG_ADMIN_URL if backend == 'postgresql' else \
+            MYSQL_ADMIN_URL
+        if backend == 'mysql':
+            with _admin_engine(self.url).connect() as connection:
+                self._tables = [(name, connection.execute(sa.text(
+                    'SHOW CREATE TABLE `%s`' % name)).one()[1])
+                    for name in sa.inspect(connection).get_table_names()]
 
     def copy(self) -> str:
         """A new database holding the template's schema and rows; its URL."""
         name = unique_name('sw_cinder')
-        with _admin_engine(PG_ADMIN_URL).connect() as connection:
-            connection.execute(sa.text(
-                'CREATE DATABASE %s TEMPLATE %s' % (name, self.name)))
-        return str(sa.engine.make_url(PG_ADMIN_URL).set(database=name)
-                   .render_as_string(hide_password=False))
+        url = str(sa.engine.make_url(self._admin).set(database=name)
+                  .render_as_string(hide_password=False))
+        with _admin_engine(self._admin).connect() as connection:
+            if self.backend == 'postgresql':
+                connection.execute(sa.text(
+                    'CREATE DATABASE %s TEMPLATE %s' % (name, self.name)))
+                return url
+            connection.execute(sa.text('CREATE DATABASE %s' % name))
+        with _admin_engine(url).connect() as connection:
+            connection.execute(sa.text('SET FOREIGN_KEY_CHECKS = 0'))
+            for table, create in self._tables:
+                connection.execute(sa.text(create))
+                connection.execute(sa.text(
+                    'INSERT INTO `%s` SELECT * FROM `%s`.`%s`' % (
+                        table, self.name, table)))
+        return url
 
     def drop(self) -> None:
         drop_database(self.url)
+
+
+def _insert(table: str, row: dict) -> sa.Insert:
+    """INSERT of one row, its names quoted as the dialect needs."""
+    return sa.insert(sa.table(table, *map(sa.column, row))).values(row)
 
 
 class CinderDatabase:
@@ -247,9 +291,7 @@ class CinderDatabase:
                'created_at': now, 'updated_at': None, 'deleted': False}
         row.update(values)
         with self.engine.begin() as connection:
-            connection.execute(sa.text(
-                'INSERT INTO volumes (%s) VALUES (%s)' % (
-                    ', '.join(row), ', '.join(':' + k for k in row))), row)
+            connection.execute(_insert('volumes', row))
             if row['status'] == 'creating':
                 connection.execute(sa.text(
                     "INSERT INTO workers (resource_type, resource_id, "
@@ -264,8 +306,8 @@ class CinderDatabase:
         now = timeutils.utcnow()
         row = dict({'created_at': now, 'updated_at': now, 'deleted': False},
                    **row)
-        self.execute('INSERT INTO %s (%s) VALUES (%s)' % (
-            table, ', '.join(row), ', '.join(':' + k for k in row)), **row)
+        with self.engine.begin() as connection:
+            connection.execute(_insert(table, row))
 
     def close(self) -> None:
         self._unpatch()

@@ -22,6 +22,8 @@ CONF = conf.CONF
 Code = upgradecheck.Code
 Result = upgradecheck.Result
 BINARY = 'scheduler-worker'
+# NOTE: in Cinder mode the worker's services row is cinder-scheduler's.
+CINDER_BINARY = 'cinder-scheduler'
 
 
 def _failure(what: str, exc: Exception) -> Result:
@@ -66,9 +68,11 @@ class Checks(upgradecheck.UpgradeCommands):
     def _check_workers(self) -> Result:
         from scheduler_worker import context
         from scheduler_worker import objects
+        from scheduler_worker.db import api as db
+        binary = CINDER_BINARY if db.is_cinder(CONF) else BINARY
         try:
             services = objects.ServiceList.get_all(
-                context.get_admin_context(), BINARY)
+                context.get_admin_context(), binary)
         except Exception as exc:
             return _failure('Cannot read the services table', exc)
         up = sorted(s.host for s in services
@@ -77,7 +81,7 @@ class Checks(upgradecheck.UpgradeCommands):
             return Result(Code.FAILURE, (
                 'No %s is up: none sent a heartbeat in the last %d seconds '
                 '(service_down_time). Casts wait in RabbitMQ until one '
-                'runs.') % (BINARY, CONF.service_down_time))
+                'runs.') % (binary, CONF.service_down_time))
         return Result(Code.SUCCESS, 'Up: %s.' % ', '.join(up))
 
     _upgrade_checks = (

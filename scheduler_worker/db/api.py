@@ -9,6 +9,7 @@ wraps around each whole transaction the backend marks retriable.
 """
 
 from collections.abc import Callable
+import datetime
 import functools
 from typing import Any
 
@@ -84,6 +85,16 @@ def volume_create_all(context, volumes: list[dict[str, Any]],
     """
     return _impl().volume_create_all(context, volumes, claims, outbox,
                                      messages=messages, service_id=service_id)
+
+
+def handled_casts_reap(context, before: datetime.datetime) -> int:
+    """Forget the handled-cast keys recorded before ``before``; how many.
+
+    A key guards against a redelivery, which comes within minutes (a
+    broker's requeue, a worker restarted): keys older than a day or so
+    guard nothing, and the table would otherwise grow with every cast.
+    """
+    return _impl().handled_casts_reap(context, before)
 
 
 def volume_get_existing(context, volume_ids: list[str]) -> set[str]:

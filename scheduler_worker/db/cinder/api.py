@@ -46,6 +46,7 @@ outbox_add = sqla_api.outbox_add
 outbox_send = sqla_api.outbox_send
 outbox_stats = sqla_api.outbox_stats
 backend_report = sqla_api.backend_report
+handled_casts_reap = sqla_api.handled_casts_reap
 
 # What Cinder 29's scheduler reports in its services row (reference §3.1).
 SCHEDULER_BINARY = 'cinder-scheduler'
@@ -89,7 +90,9 @@ def _read_committed(context) -> None:
 
 def _handled(context, cast_keys) -> None:
     """Record casts as handled; a key already there: DBDuplicateEntry."""
-    keys = [key for key in cast_keys if key is not None]
+    # NOTE: sorted, so that two transactions inserting the same keys wait
+    # for each other rather than deadlock.
+    keys = sorted(key for key in cast_keys if key is not None)
     if keys:
         now = timeutils.utcnow()
         context.session.execute(sa.insert(_HANDLED), [

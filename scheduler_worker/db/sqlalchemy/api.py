@@ -160,12 +160,24 @@ def _volumes_insert(context, volumes: list[dict[str, Any]]) -> None:
 
 def _handled(context, cast_keys) -> None:
     """Record casts as handled; a key already there: DBDuplicateEntry."""
-    keys = [key for key in cast_keys if key is not None]
+    # NOTE: sorted, so that two transactions inserting the same keys wait
+    # for each other rather than deadlock.
+    keys = sorted(key for key in cast_keys if key is not None)
     if keys:
         now = timeutils.utcnow()
         context.session.execute(
             sa.insert(models.HandledCast.__table__),
             [{'key': key, 'created_at': now} for key in keys])
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def handled_casts_reap(context, before: datetime.datetime) -> int:
+    """Forget the cast keys recorded before ``before``; how many."""
+    table = models.HandledCast.__table__
+    return context.session.execute(
+        sa.delete(table).where(table.c.created_at < before)).rowcount
 
 
 @oslo_db_api.safe_for_db_retry

@@ -1,8 +1,14 @@
 """The DB API facade reads its options when first used, not at import."""
 
+import inspect
 import subprocess
 import sys
 import textwrap
+
+from scheduler_worker.db import api as db
+from scheduler_worker.db.cinder import api as cinder_api
+from scheduler_worker.db.sqlalchemy import api as sqla_api
+from tests import fixtures
 
 
 def test_retry_options_parsed_after_import_are_the_ones_used(tmp_path):
@@ -21,3 +27,33 @@ def test_retry_options_parsed_after_import_are_the_ones_used(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ['3', '2']
+
+
+CINDER_ONLY = {'volume_extend_refused', 'cast_handled', 'snapshot_hand_off',
+               'snapshot_refused', 'backup_hand_off', 'backup_refused',
+               'messages_reap', 'reservations_expire'}
+
+
+def _facade_functions():
+    return {name: fn for name, fn in vars(db).items()
+            if inspect.isfunction(fn) and not name.startswith('_')
+            and fn.__module__ == db.__name__
+            and name not in ('is_cinder', 'is_temporary')}
+
+
+def test_each_backend_has_what_the_facade_calls_with_its_parameters():
+    facade = _facade_functions()
+    assert CINDER_ONLY <= set(facade)
+    for name, fn in facade.items():
+        expected = list(inspect.signature(fn).parameters)
+        backends = [cinder_api] + ([] if name in CINDER_ONLY else [sqla_api])
+        for backend in backends:
+            assert list(inspect.signature(getattr(backend, name)).parameters
+                        ) == expected, (backend.__name__, name)
+    assert not CINDER_ONLY & set(vars(sqla_api))
+
+
+def test_the_backend_option_selects_the_backend():
+    assert set(db._BACKEND_MAPPING) == {'sqlalchemy', 'cinder'}
+    assert db.is_cinder(fixtures.make_conf(database__backend='cinder'))
+    assert not db.is_cinder(fixtures.make_conf())
