@@ -1,5 +1,6 @@
 """The worker as an oslo.service Service: consume, heartbeat, stop cleanly."""
 
+import datetime
 import logging
 import sys
 
@@ -8,6 +9,7 @@ from oslo_config import cfg
 import oslo_messaging
 from oslo_service import backend
 from oslo_service import service
+from oslo_utils import timeutils
 
 from scheduler_worker import admin
 from scheduler_worker import context
@@ -34,6 +36,9 @@ BINARY = 'scheduler-worker'
 # pins its scheduler RPC and object versions on rows of this binary, and
 # os-services lists it (reference §3.1, §7 trap 24).
 CINDER_BINARY = 'cinder-scheduler'
+# NOTE: a handled-cast key guards against a redelivery, which comes within
+# minutes (a requeue, a restarted worker); a day covers it many times over.
+HANDLED_CAST_TTL = datetime.timedelta(days=1)
 
 
 def eventlet_monkey_patched() -> bool:
@@ -210,9 +215,15 @@ class WorkerService(service.Service):
             LOG.exception('Relaying pending notifications failed')
 
     def reap_messages(self) -> None:
+        """Expired user messages, and handled-cast keys past their use."""
+        admin = context.get_admin_context()
         try:
-            reaped = db.messages_reap(context.get_admin_context())
+            reaped = db.messages_reap(admin)
             LOG.info('Deleted %d expired user messages', reaped)
+            forgotten = db.handled_casts_reap(
+                admin, timeutils.utcnow() - HANDLED_CAST_TTL)
+            LOG.info('Forgot %d handled-cast keys older than %s', forgotten,
+                     HANDLED_CAST_TTL)
         except Exception:
             LOG.exception('Deleting expired user messages failed')
 
