@@ -27,11 +27,13 @@ class MovesLab(cinder_mode.Lab):
 @pytest.fixture
 def lab(cinder_db):
     running = MovesLab(cinder_db)
-    running.report()
-    fixtures.wait_until(lambda: len(running.call('get_pools')) == 2,
-                        what='both pools reported')
-    yield running
-    running.stop()
+    try:
+        running.report()
+        fixtures.wait_until(lambda: len(running.call('get_pools')) == 2,
+                            what='both pools reported')
+        yield running
+    finally:
+        running.stop()
 
 
 def _onward(operation: str, method: str) -> dict:
@@ -116,8 +118,8 @@ def test_a_retype_no_pool_takes_is_undone_as_cinder_undoes_it(lab):
     assert (payload['volume_id'], payload['method'], payload['state']) == (
         volume_id, 'retype', {'status': 'available'})
     assert payload['reason'].startswith(
-        "NoValidBackend('Current backend not valid for volume %s"
-        % volume_id)
+        "NoValidBackend(\"No valid backend was found. Current backend not "
+        "valid for volume %s with type {" % volume_id)
     assert payload['request_spec']['operation'] == 'retype_volume'
     assert _volume(lab, volume_id) == {
         'status': 'available', 'previous_status': 'available',
