@@ -126,8 +126,7 @@ def test_a_retype_no_pool_takes_is_undone_as_cinder_undoes_it(lab):
         'migration_status': None, 'host': 'lab@b2#lab'}
     # NOTE: as Cinder: the new type's reservations rolled back, the old
     # type's left to expire.
-    deleted = {r['uuid']: r['deleted'] for r in lab.db.rows(
-        'SELECT uuid, deleted FROM reservations')}
+    deleted = dict(lab.db.rows('SELECT uuid, deleted FROM reservations'))
     assert [deleted[r] for r in new] == [True, True]
     assert [deleted[r] for r in old] == [False, False]
     assert [r[0] for r in lab.db.rows(
