@@ -98,7 +98,7 @@ def test_a_migration_to_the_other_backend_moves_the_volume(lab):
                                                target)
 
 
-def test_a_migration_to_a_pool_no_backend_has_fails_and_can_be_retried(lab):
+def test_a_locked_migration_to_a_pool_no_backend_has_fails_and_unlocks(lab):
     volume = _volume(lab, 'migrate-nowhere')
     backend = _other(_backend(volume))
     nowhere = 'lab@%s#nowhere' % backend
