@@ -90,3 +90,9 @@ class Refused(SchedulerWorkerException):
 
 class TemporaryFailure(SchedulerWorkerException):
     msg_fmt = 'Temporary failure, the cast will be handled again: %(reason)s'
+
+
+class ParameterNotFound(Invalid):
+    """Cinder's name for a request spec missing what the method needs."""
+
+    msg_fmt = 'Could not find parameter %(param)s.'

@@ -8,6 +8,7 @@ import oslo_messaging
 
 from scheduler_worker import cinder_errors
 from scheduler_worker import exception
+from scheduler_worker import moves as moves_mod
 from scheduler_worker import operations as operations_mod
 from scheduler_worker import volumes
 from scheduler_worker.scheduler import backends
@@ -221,6 +222,59 @@ class SchedulerManager:
         if result is not None:
             raise result
 
+    # retype, migrate_volume, migrate_volume_to_host (issue 11): Cinder
+    # mode, on the Cinder-mode operations' outbox, scheduler and readiness.
+
+    def _cinder_moves(self, method: str) -> moves_mod.Moves:
+        operations = self._cinder_only(method)
+        if getattr(self, '_moves', None) is None:
+            self._moves = moves_mod.Moves(operations.outbox,
+                                          operations.scheduler,
+                                          operations.readiness)
+        return self._moves
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def retype(self, context, volume=None, request_spec=None,
+               filter_properties=None, **kwargs) -> None:
+        """Find a pool of the new type for the volume, then cast retype
+        to its volume service (RPC API 3.0; Cinder mode).
+
+        :param volume: Cinder's Volume, status ``retyping``.
+        :param request_spec: Cinder's plain dict: volume_type (the new
+            one), migration_policy, quota_reservations, old_reservations.
+        :raises Refused: no pool: status restored, the new type's
+            reservations rolled back, ERROR scheduler.retype.
+        :raises Invalid: not Cinder's request, or outside Cinder mode.
+        """
+        self._cinder_moves('retype').retype(context, volume, request_spec)
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def migrate_volume(self, context, volume=None, backend=None,
+                       force_copy=False, request_spec=None,
+                       filter_properties=None, **kwargs) -> None:
+        """Check the destination against the filters, then cast
+        migrate_volume to the volume's own service (RPC API 3.3; Cinder
+        mode).
+
+        :param backend: the destination, ``host@backend[#pool]`` (or its
+            cluster).
+        :param force_copy: passed on; the check is made regardless.
+        :raises Refused: the destination does not pass: migration_status
+            error, ERROR scheduler.migrate_volume_to_host.
+        :raises Invalid: not Cinder's request, or outside Cinder mode.
+        """
+        self._cinder_moves('migrate_volume').migrate_volume(
+            context, volume, backend, force_copy, request_spec,
+            'migrate_volume')
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def migrate_volume_to_host(self, context, volume=None, host=None,
+                               force_host_copy=False, request_spec=None,
+                               filter_properties=None, **kwargs) -> None:
+        """migrate_volume as a cinder-api capped below 3.3 casts it (RPC
+        API 3.0): ``host`` and ``force_host_copy``; same outcome."""
+        self._cinder_moves('migrate_volume_to_host').migrate_volume(
+            context, volume, host, force_host_copy, request_spec, None)
 
 class CreateVolumeBatch:
     """create_volume for the casts of one batch; not an RPC method.

@@ -287,3 +287,22 @@ def reservations_expire(context) -> int:
     """Cinder mode: roll back the reservations past their expire time, as
     Cinder's reservation_expire does; how many."""
     return _impl().reservations_expire(context)
+
+
+# Retype and migration (issue 11): Cinder mode only, one transaction with
+# ``cast_key`` and ``outbox`` as above.
+
+def volume_move_refused(context, volume_id: str, values: dict[str, Any],
+                        reservations: list[str], project_id: str | None,
+                        outbox: list[dict[str, Any]], cast_key: str) -> None:
+    """Cinder mode: a retype or migration refused.
+
+    ``values`` ({'status': ...} and/or {'migration_status': ...}) written
+    on the volume, previous_status kept; ``reservations`` of
+    ``project_id`` rolled back (Cinder's reservation_rollback; a retype's
+    new-type reservations, with the caller's project as Cinder's). Invalid
+    for other columns; VolumeNotFound for a volume missing or deleted.
+    """
+    return _impl().volume_move_refused(context, volume_id, values,
+                                       reservations, project_id, outbox,
+                                       cast_key)

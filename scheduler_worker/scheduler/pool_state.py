@@ -49,6 +49,14 @@ class PoolState:
         self.max_over_subscription_ratio = \
             caps_mod.over_subscription_ratio(caps, default_ratio)
 
+    @property
+    def cinder_backend_id(self) -> str:
+        """Cinder's BackendState.backend_id for this pool: the pool-level
+        cluster name when the backend is clustered, else its host."""
+        if self.cluster_name:
+            return hosts.append_host(self.cluster_name, self.pool_name)
+        return self.host
+
     def limit_gb(self, thick: bool) -> int | None:
         """The pool's limit for a thick or thin volume; None: unlimited."""
         return self.physical_limit_gb if thick else self.virtual_limit_gb

@@ -22,6 +22,9 @@ class VolumeRequest:
     to, or is None to let the scheduler choose. ``excluded`` names the
     backends or pools it must not go to: those a volume service already
     tried and sent it back from (filter_properties['retry']['backends']).
+    ``exists_on`` names the pool (Cinder's backend id: ``cluster_name or
+    host``, pool level) the volume already occupies: it passes the
+    capacity check there (Cinder's ``vol_exists_on``, set by a retype).
     """
 
     context: Any
@@ -31,6 +34,7 @@ class VolumeRequest:
     host: str | None = None
     request_spec: dict[str, Any] = dataclasses.field(default_factory=dict)
     excluded: list[str] = dataclasses.field(default_factory=list)
+    exists_on: str | None = None
 
     @property
     def extra_specs(self) -> dict[str, str]:

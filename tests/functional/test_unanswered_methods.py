@@ -19,9 +19,7 @@ import pytest
 from tests import fixtures
 
 # (capture, method): the casts cinder-api sends that no endpoint has yet.
-CASTS = [('retype_stay', 'retype'),
-         ('migrate_volume', 'migrate_volume'),
-         ('manage_existing', 'manage_existing'),
+CASTS = [('manage_existing', 'manage_existing'),
          ('manage_existing_snapshot', 'manage_existing_snapshot'),
          ('create_group', 'create_group')]
 
@@ -44,15 +42,6 @@ def _prepared(worker, message: dict):
     return context, client.prepare(version=message['version'])
 
 
-def _migrate_volume_to_host() -> dict:
-    """What a cinder-api capped below 3.3 casts instead of migrate_volume
-    (scheduler/rpcapi.py: ``host`` for ``backend``, version 3.0)."""
-    message = _captured('migrate_volume', 'migrate_volume')
-    message['method'], message['version'] = 'migrate_volume_to_host', '3.0'
-    message['args']['host'] = message['args'].pop('backend')
-    return message
-
-
 def _do_cleanup() -> dict:
     """The cast a scheduler's work_cleanup sends for its own rows."""
     message = _captured('workers_cleanup', 'work_cleanup')
@@ -61,10 +50,8 @@ def _do_cleanup() -> dict:
 
 
 @pytest.mark.parametrize('message', [
-    _captured(*cast) for cast in CASTS] + [_migrate_volume_to_host(),
-                                          _do_cleanup()],
-    ids=[method for _, method in CASTS] + ['migrate_volume_to_host',
-                                            'do_cleanup'])
+    _captured(*cast) for cast in CASTS] + [_do_cleanup()],
+    ids=[method for _, method in CASTS] + ['do_cleanup'])
 def test_an_unserved_cast_is_rejected_and_reported_once(worker, message):
     context, prepared = _prepared(worker, message)
     prepared.cast(context, message['method'], **message['args'])

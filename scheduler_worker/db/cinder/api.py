@@ -657,3 +657,40 @@ def pool_get_all(context) -> list[dict[str, Any]]:
     pools = sqla_api.pool_get_all(context)
     _derive(context, pools)
     return pools
+
+
+# Retype and migration (issue 11, i11-migrate): Cinder mode only
+
+# NOTE: what a refused retype or migration writes (reference §1.6, §1.7).
+_MOVE_REFUSED_COLUMNS = ('status', 'migration_status')
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def volume_move_refused(context, volume_id: str, values: dict[str, Any],
+                        reservations: list[str], project_id: str | None,
+                        outbox, cast_key: str) -> None:
+    """A retype or migration refused: what Cinder's scheduler stores.
+
+    ``values`` (status and/or migration_status only) written on the live
+    volume row, previous_status left as it is; ``reservations`` of
+    ``project_id`` rolled back (Cinder's reservation_rollback; those not
+    found, or of another project, are left, as Cinder's lookup leaves
+    them). VolumeNotFound for a volume missing or deleted.
+    """
+    unknown = set(values) - set(_MOVE_REFUSED_COLUMNS)
+    if unknown:
+        raise exception.Invalid(reason='a refused move writes only %s, not '
+                                '%s' % (', '.join(_MOVE_REFUSED_COLUMNS),
+                                        ', '.join(sorted(unknown))))
+    _stage(context, cast_key, outbox)
+    _volume_update(context, volume_id, dict(values))
+    table = cinder.reservations
+    if reservations:
+        rows = context.session.execute(
+            sa.select(table.c.id, table.c.usage_id, table.c.delta)
+            .where(table.c.uuid.in_(list(reservations)),
+                   table.c.project_id == project_id, _live(table))
+            .order_by(table.c.id).with_for_update()).all()
+        _reservations_rollback(context, rows)

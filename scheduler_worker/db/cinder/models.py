@@ -36,6 +36,7 @@ volumes = sa.Table(
     sa.Column('availability_zone', sa.String(255)),
     sa.Column('status', sa.String(255)),
     sa.Column('previous_status', sa.String(255)),
+    sa.Column('migration_status', sa.String(255)),  # retype, migrations
     sa.Column('attach_status', sa.String(255)),
     sa.Column('scheduled_at', sa.DateTime),
     sa.Column('launched_at', sa.DateTime),

@@ -23,6 +23,11 @@ class CapacityFilter(filters.BaseFilter):
 
     def backend_passes(self, pool: pool_state.PoolState,
                        request: request_mod.VolumeRequest) -> bool:
+        if request.exists_on is not None and \
+                pool.cinder_backend_id == request.exists_on:
+            # NOTE: as Cinder's vol_exists_on: the volume is there already
+            # (a retype), so it needs no more room.
+            return True
         size = request.size
         free, total = pool.free_capacity_gb, pool.total_capacity_gb
         if free in capabilities.INFINITE_UNKNOWN:

@@ -93,3 +93,14 @@ def test_explanation_gives_the_largest_room_left():
         pools, request.VolumeRequest(context=None, size=5))
     assert explained == ('No backend has 5 GiB of free capacity left (the '
                          'most is 3 GiB, on a@lvm#lvm)')
+
+
+def test_the_pool_a_retyped_volume_is_on_passes_without_room():
+    caps = fixtures.lvm_capabilities(fixtures.lvm_pool(
+        'lvm', total_gb=100, free_gb=0))
+    pool = fixtures.pool(caps, allocated_gb=100)
+    check = capacity.CapacityFilter(fixtures.make_conf()).backend_passes
+    assert check(pool, request.VolumeRequest(
+        context=None, size=50, exists_on=pool.host))
+    assert not check(pool, request.VolumeRequest(
+        context=None, size=50, exists_on=pool.host + 'x'))
