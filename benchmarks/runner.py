@@ -122,7 +122,7 @@ class Run:
         """Preload; the references drain their copies; the worker its own."""
         args = self.args
         entry = {'variant': variant.label, 'workers': variant.workers,
-                 'settings': variant.settings}
+                 'settings': variant.settings, 'source': variant.source}
         if with_worker:
             # NOTE: a phase run again replaces its entry.
             entries = self.result.setdefault('worker', [])
