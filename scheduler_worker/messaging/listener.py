@@ -151,6 +151,25 @@ class CastListener(amqpdriver.AMQPListener):
         self.msg_id_cache = _RedeliveriesWelcome()
         self.conn = _WatchedConnection(conn, progress)
 
+    def __call__(self, message) -> None:
+        """Take a message in, as the driver's listener does, minus a copy.
+
+        oslo.messaging unpacks the context into an RpcContext, then hands
+        the message a deep copy of it (CommonRpcContext.to_dict): a copy
+        of every value of a dict that was decoded for this message alone
+        and that nothing else holds. The same dict, without the copy.
+        """
+        ctxt = {key[9:]: message.pop(key) for key in list(message)
+                if key.startswith('_context_')}
+        msg_id = message.pop('_msg_id', None)
+        reply_q = message.pop('_reply_q', None)
+        ctxt['client_timeout'] = message.pop('_timeout', None)
+        unique_id = self.msg_id_cache.check_duplicate_message(message)
+        self.incoming.append(self.message_cls(
+            self, ctxt, message, unique_id, msg_id, reply_q,
+            ctxt['client_timeout'], self._obsolete_reply_queues,
+            self._message_operations_handler))
+
     def poll(self, timeout=None, batch_size=1, batch_timeout=None):
         stopwatch = timeutils.StopWatch(duration=timeout).start()
         while not self._shutdown.is_set():
