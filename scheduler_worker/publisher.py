@@ -17,9 +17,11 @@ first message.
 """
 
 import contextlib
+import json
 import logging
 import time
 from typing import Any
+import uuid
 import weakref
 
 import amqp
@@ -70,12 +72,25 @@ def wire_body(context: dict[str, Any], message: dict[str, Any],
     Built once, stored in the outbox, published as is (and again as is by
     the relay): the JSON work is done once per notification.
     """
+    # NOTE: what rpc_amqp._add_unique_id, pack_context, serialize_msg and
+    # jsonutils.dumps do, key for key and byte for byte, with one encoder
+    # for every body rather than a new one per dumps().
     message = dict(message)
-    rpc_amqp._add_unique_id(message)
-    rpc_amqp.pack_context(message, context)
+    message[rpc_amqp.UNIQUE_ID] = uuid.uuid4().hex
+    if not isinstance(context, dict):
+        context = context.to_dict()
+    for key, value in context.items():
+        message['_context_' + key] = value
     if version == 2.0:
-        message = driver_common.serialize_msg(message)
-    return jsonutils.dumps(message)
+        message = {driver_common._VERSION_KEY:
+                   driver_common._RPC_ENVELOPE_VERSION,
+                   driver_common._MESSAGE_KEY: _encode(message)}
+    return _encode(message)
+
+
+# NOTE: jsonutils.dumps() is json.dumps(obj, default=to_primitive), which
+# builds this encoder anew at every call.
+_encode = json.JSONEncoder(default=jsonutils.to_primitive).encode
 
 
 def masked(body: str) -> str:
