@@ -233,7 +233,6 @@ class CastListener(amqpdriver.AMQPListener):
         # NOTE: self.conn (watched) is the driver's connection context;
         # its connection is the driver's Connection, which wraps kombu's.
         kombu_connection = self.conn.connection.connection
-        _read_ahead_on(kombu_connection)
         deadline = time.monotonic() + (batch_timeout or 0)
         while len(self.incoming) < batch_size:
             left = deadline - time.monotonic()
@@ -245,36 +244,6 @@ class CastListener(amqpdriver.AMQPListener):
                 kombu_connection.drain_events(timeout=left)
             except Exception:
                 return
-
-
-# NOTE: what one recv() may take off the socket ahead of the frame being
-# read: a few casts (1-8 KB each, three frames apiece).
-RECV_AHEAD = 16384
-
-
-def _read_ahead_on(kombu_connection) -> None:
-    """Have py-amqp take what has arrived in one recv(), not a frame part.
-
-    Its TCP transport reads exactly the bytes it needs next (a frame
-    header, then the frame): three or more recv() calls per message, each
-    a system call or two. Asked for more, recv() returns what is there,
-    and the transport keeps what it did not need yet in its read buffer
-    (_read slices the frame off and stores the rest), where the next
-    reads find it. Only for plain TCP, and once per connection.
-    """
-    try:
-        transport = kombu_connection.connection.transport
-        recv = transport.sock.recv
-    except AttributeError:
-        return
-    if (getattr(transport._quick_recv, 'reads_ahead', False) or
-            type(transport).__name__ != 'TCPTransport'):
-        return
-
-    def quick_recv(size, _recv=recv, _ahead=RECV_AHEAD):
-        return _recv(size if size > _ahead else _ahead)
-    quick_recv.reads_ahead = True
-    transport._quick_recv = quick_recv
 
 
 def _bytes_waiting(kombu_connection, wait: float = 0) -> bool:
