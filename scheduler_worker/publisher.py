@@ -248,6 +248,8 @@ def _publish_confirmed(rabbit, publish_first, exchange: str,
         # again: consumers deduplicate on message_id.
         left = [index for index in range(len(bodies))
                 if index not in exc.confirmed]
+        if not left:
+            return
         LOG.info('The confirm channel to %s on %s broke (%s); publishing '
                  '%d messages again', routing_key, exchange, exc, len(left))
         try:
