@@ -9,7 +9,7 @@ CINDER_VENV ?= $(CURDIR)/.cinder-venv
 CINDER_CONSTRAINTS := tests/interop/cinder-constraints.txt
 RUN_CONF := $(STATE)/scheduler-worker.conf
 
-.PHONY: run test test-fast venv cinder-venv lint sample bench clean
+.PHONY: run test test-fast venv cinder-venv lint sample bench bench-base clean
 
 $(BIN)/scheduler-worker: setup.cfg requirements.txt test-requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,15 @@ sample: venv
 bench: venv
 	$(BIN)/pip install --quiet -r benchmarks/requirements.txt
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# The scheduler_worker of another revision (BENCH_BASE_REV, main unless
+# told), for a variant that runs it beside this tree's in one bench run:
+#   make bench-base && make bench BENCH_ARGS="--variant default: \
+#       --variant main:source=.bench-base --latency-variants 2"
+BENCH_BASE_REV ?= main
+bench-base:
+	rm -rf .bench-base && mkdir -p .bench-base
+	git archive $(BENCH_BASE_REV) scheduler_worker | tar -x -C .bench-base
 
 clean:
 	rm -rf $(VENV) $(CINDER_VENV) $(STATE) .pytest_cache

@@ -80,6 +80,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         default=[0.1, 0.25, 0.5, 0.75],
                         help='latency load points, %% of the worker\'s '
                         'max (10,25,50,75)')
+    parser.add_argument('--latency-variants', type=int, default=1,
+                        metavar='N', help='run the latency load points '
+                        'with the first N variants, not only the first')
     parser.add_argument('--load-seconds', type=float,
                         help='seconds per load point (25; quick 4)')
     parser.add_argument('--max-rate', type=float, help='casts/s the load '

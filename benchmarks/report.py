@@ -192,8 +192,16 @@ def _latency_lines(result: dict) -> list[str]:
     lines = ['Latency publish->commit, ms (commit-visible; [insert-stamp '
              'p50/p99]); loads in %% of the worker\'s %.1f casts/s, the lean '
              'reference at the same rates:' % latency['max_rate_per_s']]
+    others = [(other['variant'], {point['label']: point
+                                  for point in other.get('points', [])})
+              for other in result.get('latency_others') or []]
     for point in latency['points']:
-        lines.append(_point_line('%s worker' % point['label'], point))
+        lines.append(_point_line('%s %s' % (
+            point['label'], latency.get('variant', 'worker')), point))
+        for label, points in others:
+            if point['label'] in points:
+                lines.append(_point_line('%s %s' % (point['label'], label),
+                                         points[point['label']]))
         if point['label'] in lean:
             lines.append(_point_line('%s lean' % point['label'],
                                      lean[point['label']]))

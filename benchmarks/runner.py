@@ -122,7 +122,7 @@ class Run:
         """Preload; the references drain their copies; the worker its own."""
         args = self.args
         entry = {'variant': variant.label, 'workers': variant.workers,
-                 'settings': variant.settings}
+                 'settings': variant.settings, 'source': variant.source}
         if with_worker:
             # NOTE: a phase run again replaces its entry.
             entries = self.result.setdefault('worker', [])
@@ -199,6 +199,18 @@ class Run:
             rate, self.args.load_seconds))
         self.result['latency'] = self._latency('lat', self.variants[0],
                                                rate)
+        self.result['latency']['variant'] = self.variants[0].label
+        # NOTE: more variants at the same offered rates: two builds, or
+        # two settings, side by side on the same clock.
+        others = self.result.setdefault('latency_others', [])
+        del others[:]
+        for index, variant in enumerate(
+                self.variants[1:self.args.latency_variants], 1):
+            say('[lat%d] variant %s at the same offered loads'
+                % (index, variant.label))
+            measured = self._latency('lat%d' % index, variant, rate)
+            measured['variant'] = variant.label
+            others.append(measured)
 
     def latency_lean(self) -> None:
         """The lean reference at the worker's load points, same rates."""

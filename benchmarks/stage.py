@@ -68,7 +68,8 @@ class Stage:
     def start_worker(self) -> workerproc.WorkerProcess:
         """The real worker, whatever the variant measures."""
         self.worker = workerproc.WorkerProcess(self.config_file,
-                                               self.log_file)
+                                               self.log_file,
+                                               self.variant.source)
         self.worker.start()
         return self.worker
 

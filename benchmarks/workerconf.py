@@ -1,6 +1,7 @@
 """The worker's config file for one variant: base options, overrides."""
 
 import dataclasses
+import os
 
 
 @dataclasses.dataclass
@@ -9,7 +10,9 @@ class Variant:
 
     ``lean``: the benchmark's lean reference runs in the worker's place,
     with ``workers`` processes (the settings then only shape the config
-    that ``db sync`` and the queue declaration use).
+    that ``db sync`` and the queue declaration use). ``source``: a source
+    tree whose ``scheduler_worker`` the worker runs (put first on its
+    PYTHONPATH), to hold two builds side by side in one run.
     """
 
     label: str
@@ -17,6 +20,7 @@ class Variant:
     settings: list[tuple[str, str, str]] = dataclasses.field(
         default_factory=list)
     lean: bool = False
+    source: str | None = None
 
 
 def parse_setting(text: str) -> tuple[str, str, str]:
@@ -34,7 +38,9 @@ def parse_variant(spec: str, base: list[tuple[str, str, str]],
     """``[label:]option=value;group.option=value;...`` over the base.
 
     Items are separated by semicolons, since list options take commas.
-    ``workers=K`` sets [DEFAULT] workers; without a label, the spec is one.
+    ``workers=K`` sets [DEFAULT] workers, ``source=DIR`` the source tree
+    the worker runs (e.g. a checkout of main); without a label, the spec
+    is one.
     """
     label, sep, body = spec.partition(':')
     if not sep or '=' in label:
@@ -46,11 +52,22 @@ def parse_variant(spec: str, base: list[tuple[str, str, str]],
         group, option, value = parse_setting(item)
         if (group, option) == ('DEFAULT', 'workers'):
             variant.workers = int(value)
+        elif (group, option) == ('DEFAULT', 'source'):
+            variant.source = _source_tree(value)
         else:
             variant.settings.append((group, option, value))
     if variant.workers < 1:
         raise ValueError('workers must be at least 1 in %r' % spec)
     return variant
+
+
+def _source_tree(path: str) -> str:
+    path = os.path.abspath(os.path.expanduser(path))
+    if not os.path.isfile(os.path.join(path, 'scheduler_worker',
+                                       '__init__.py')):
+        raise ValueError('source=%s holds no scheduler_worker package'
+                         % path)
+    return path
 
 
 def default_variants(workers: int,

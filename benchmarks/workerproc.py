@@ -108,8 +108,10 @@ class WorkerProcess:
     harness decides when and how the worker stops.
     """
 
-    def __init__(self, config_file: str, log_file: str) -> None:
+    def __init__(self, config_file: str, log_file: str,
+                 source: str | None = None) -> None:
         self.config_file = config_file
+        self.source = source
         self.log_file = log_file
         self.output_file = log_file + '.out'
         self.process: subprocess.Popen | None = None
@@ -117,12 +119,18 @@ class WorkerProcess:
         self.stop_seconds: float | None = None
 
     def start(self) -> None:
+        env = None
+        if self.source:
+            # NOTE: ahead of the venv's (editable) install of this tree:
+            # the worker imports the other build's scheduler_worker.
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+                filter(None, (self.source, os.environ.get('PYTHONPATH')))))
         with open(self.output_file, 'ab') as output:
             self.process = subprocess.Popen(
                 [console_script('scheduler-worker'), '--config-file',
                  self.config_file], stdin=subprocess.DEVNULL,
                 stdout=output, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                start_new_session=True, env=env)
 
     @property
     def pid(self) -> int:

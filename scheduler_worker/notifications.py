@@ -132,20 +132,24 @@ class Outbox:
                                               rpc_transport=rpc_transport)
         self.publisher_id = 'scheduler.%s' % host
         self._interval = conf.scheduler.outbox_relay_interval
+        self._relay_delay = datetime.timedelta(seconds=self._interval)
+        self._exchanges = {kind: self._publisher.exchange(kind)
+                           for kind in (publisher.NOTIFICATION,
+                                        publisher.RPC_CAST)}
         self._max_delay = conf.scheduler.outbox_retry_max_delay
         self._max_attempts = conf.scheduler.outbox_max_attempts
 
     def _row(self, kind: str, topic: str, server: str | None,
-             body: str) -> dict[str, Any]:
-        now = timeutils.utcnow()
+             body: str, now=None, row_id: str | None = None
+             ) -> dict[str, Any]:
+        now = now or timeutils.utcnow()
         # NOTE: the relay leaves a new row to the handler that committed
         # it for one interval: it is most likely being published.
-        return {'id': uuidutils.generate_uuid(), 'kind': kind,
-                'exchange': self._publisher.exchange(kind), 'topic': topic,
+        return {'id': row_id or uuidutils.generate_uuid(), 'kind': kind,
+                'exchange': self._exchanges[kind], 'topic': topic,
                 'server': server, 'body': body, 'created_at': now,
                 'attempts': 0,
-                'next_attempt_at': now + datetime.timedelta(
-                    seconds=self._interval)}
+                'next_attempt_at': now + self._relay_delay}
 
     def stage(self, context, event_type: str, priority: str,
               payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -155,17 +159,21 @@ class Outbox:
         """
         if not self.enabled:
             return []
-        message = {'message_id': uuidutils.generate_uuid(),
+        now = timeutils.utcnow()
+        message_id = uuidutils.generate_uuid()
+        message = {'message_id': message_id,
                    'publisher_id': self.publisher_id,
                    'event_type': event_type, 'priority': priority,
-                   'payload': payload,
-                   'timestamp': str(timeutils.utcnow())}
+                   'payload': payload, 'timestamp': str(now)}
         redacted = context.redacted_copy().to_dict()
+        # NOTE: the row of the first topic is known by the message's id,
+        # the others (the same message to more topics) by ids of their own.
         return [self._row(publisher.NOTIFICATION,
                           '%s.%s' % (topic, priority.lower()), None,
                           publisher.wire_body(redacted, message,
-                                              self._version))
-                for topic in self._topics]
+                                              self._version),
+                          now=now, row_id=None if index else message_id)
+                for index, topic in enumerate(self._topics)]
 
     def stage_cast(self, context, topic: str, server: str | None,
                    method: str, args: dict[str, Any],

@@ -5,18 +5,24 @@ before the next, taking a pooled connection (and a new channel) each time:
 about 250 us of CPU and a round trip per message. A batch of outcomes
 needs all its messages confirmed, not each one before the next: each body
 is built once, exactly as oslo.messaging's AMQP driver builds it (unique
-id, packed context, envelope), and stored in the outbox; a batch publishes
-the first through the driver (which declares the exchange, and for a
-notification the topic's queue, and reconnects if need be), then the rest
-on a channel of its own without waiting, and waits once for the broker to
-confirm them, tracking every delivery tag. Notifications and RPC casts
-differ only in the transport and the driver call of the first message.
+id, packed context, envelope), and stored in the outbox. The first batch
+to a destination on a connection publishes its first message through the
+driver (which declares the exchange, and for a notification the topic's
+queue, and reconnects if need be), then the rest on a confirm channel of
+its own without waiting, and waits once for the broker to confirm them,
+tracking every delivery tag. That channel stays open: the next batches on
+the connection publish everything on it, one round trip each. Notifications
+and RPC casts differ only in the transport and the driver call of the
+first message.
 """
 
 import contextlib
+import json
 import logging
 import time
 from typing import Any
+import uuid
+import weakref
 
 import amqp
 from amqp import exceptions as amqp_exceptions
@@ -66,12 +72,25 @@ def wire_body(context: dict[str, Any], message: dict[str, Any],
     Built once, stored in the outbox, published as is (and again as is by
     the relay): the JSON work is done once per notification.
     """
+    # NOTE: what rpc_amqp._add_unique_id, pack_context, serialize_msg and
+    # jsonutils.dumps do, key for key and byte for byte, with one encoder
+    # for every body rather than a new one per dumps().
     message = dict(message)
-    rpc_amqp._add_unique_id(message)
-    rpc_amqp.pack_context(message, context)
+    message[rpc_amqp.UNIQUE_ID] = uuid.uuid4().hex
+    if not isinstance(context, dict):
+        context = context.to_dict()
+    for key, value in context.items():
+        message['_context_' + key] = value
     if version == 2.0:
-        message = driver_common.serialize_msg(message)
-    return jsonutils.dumps(message)
+        message = {driver_common._VERSION_KEY:
+                   driver_common._RPC_ENVELOPE_VERSION,
+                   driver_common._MESSAGE_KEY: _encode(message)}
+    return _encode(message)
+
+
+# NOTE: jsonutils.dumps() is json.dumps(obj, default=to_primitive), which
+# builds this encoder anew at every call.
+_encode = json.JSONEncoder(default=jsonutils.to_primitive).encode
 
 
 def masked(body: str) -> str:
@@ -107,6 +126,9 @@ class Publisher:
         self._transports = {NOTIFICATION: transport,
                             RPC_CAST: rpc_transport or transport}
         self._version = version
+        # NOTE: the confirm channel kept open on each driver connection.
+        self._channels: weakref.WeakKeyDictionary = \
+            weakref.WeakKeyDictionary()
 
     def exchange(self, kind: str) -> str:
         """The exchange messages of this kind go to: the control exchange."""
@@ -173,7 +195,7 @@ class Publisher:
             _publish_confirmed(
                 conn.connection,
                 lambda msg: send(exchange, key, msg, retry=retry),
-                exchange, key, bodies)
+                exchange, key, bodies, self._channels)
 
     def _publish_one_by_one(self, transport, kind, target, bodies,
                             retry) -> None:
@@ -192,71 +214,176 @@ class Publisher:
 
 
 def _publish_confirmed(rabbit, publish_first, exchange: str,
-                       routing_key: str, bodies: list[str]) -> None:
-    """Publish bodies; return once the broker confirmed them all."""
-    # NOTE: the first goes through the driver, which declares what it
-    # declares for every message, reconnects if it has to, and waits for
-    # that first confirm.
+                       routing_key: str, bodies: list[str],
+                       channels: weakref.WeakKeyDictionary) -> None:
+    """Publish bodies; return once the broker confirmed them all.
+
+    On a connection that already published to this destination, every
+    body goes on the confirm channel kept for it (``channels``, by driver
+    connection): one round trip per batch, for the confirms. Otherwise
+    the first goes through the driver, which declares what it declares
+    for every message, reconnects if it has to, and waits for that first
+    confirm; the rest on a new confirm channel, kept for the next batch.
+    A kept channel that fails is dropped: the next publish starts over.
+    """
     rabbit.reset()
-    publish_first(jsonutils.loads(bodies[0]))
-    if len(bodies) == 1:
+    kept = channels.get(rabbit)
+    if kept is not None and not kept.serves(rabbit, exchange, routing_key):
+        channels.pop(rabbit, None)
+        kept.close()
+        kept = None
+    if kept is None:
+        _publish_on(rabbit, None, publish_first, exchange, routing_key,
+                    bodies, channels)
         return
-    # NOTE: the rest on a channel of their own: confirm tags count the
-    # messages published on a channel since confirm.select, and the
-    # driver's channel has published an unknown number before (a tag seen
-    # on it says nothing about our messages). Our channel's tags are 1..n.
-    # The driver's heartbeat thread drains this socket too, under the
-    # connection lock: reading it at the same time, each thread gets parts
-    # of the other's frames (UnexpectedFrame), or the confirms the other
-    # read, and waits while the broker drops the connection for missed
-    # heartbeats. The lock is held for one batch, well within the heartbeat
-    # timeout.
-    rest = bodies[1:]
-    confirms = _Confirms(len(rest))
+    try:
+        _publish_on(rabbit, kept, publish_first, exchange, routing_key,
+                    bodies, channels)
+    except NotConfirmed as exc:
+        if exc.__cause__ is None:
+            raise
+        # NOTE: the kept channel broke (the broker closed the connection,
+        # say): once more the way a new connection starts, through the
+        # driver, which reconnects. Those published but not confirmed go
+        # again: consumers deduplicate on message_id.
+        left = [index for index in range(len(bodies))
+                if index not in exc.confirmed]
+        if not left:
+            return
+        LOG.info('The confirm channel to %s on %s broke (%s); publishing '
+                 '%d messages again', routing_key, exchange, exc, len(left))
+        try:
+            _publish_on(rabbit, None, publish_first, exchange, routing_key,
+                        [bodies[index] for index in left], channels)
+        except NotConfirmed as again:
+            raise NotConfirmed(str(again), confirmed=set(exc.confirmed) | {
+                left[index] for index in again.confirmed}) from again
+        except Exception as again:
+            raise NotConfirmed('%s: %s' % (type(again).__name__, again),
+                               confirmed=exc.confirmed) from again
+
+
+def _publish_on(rabbit, kept, publish_first, exchange: str,
+                routing_key: str, bodies: list[str], channels) -> None:
+    """Publish on a kept confirm channel, or start one (see above)."""
+    if kept is None:
+        publish_first(jsonutils.loads(bodies[0]))
+        if len(bodies) == 1:
+            return
+        first, rest = 1, bodies[1:]
+    else:
+        first, rest = 0, bodies
+    # NOTE: the driver's heartbeat thread drains this socket too, under
+    # the connection lock: reading it at the same time, each thread gets
+    # parts of the other's frames (UnexpectedFrame), or the confirms the
+    # other read, and waits while the broker drops the connection for
+    # missed heartbeats. The lock is held for one batch, well within the
+    # heartbeat timeout. Confirms the heartbeat thread reads reach our
+    # channel's callbacks all the same.
     failure = None
     with rabbit._connection_lock:
-        channel = rabbit.connection.channel()
         try:
-            channel.confirm_select()
-            channel.events['basic_ack'].add(confirms.on_ack)
-            channel.events['basic_nack'].add(confirms.on_nack)
-            for body in rest:
-                channel._basic_publish(amqp.Message(body, **_PROPERTIES),
-                                       exchange=exchange,
-                                       routing_key=routing_key)
-            deadline = time.monotonic() + CONFIRM_TIMEOUT
-            while confirms.outstanding:
-                channel.wait([spec.Basic.Ack, spec.Basic.Nack],
-                             timeout=max(deadline - time.monotonic(), 0))
+            if kept is None:
+                kept = _ConfirmChannel(rabbit)
+                channels[rabbit] = kept
+            kept.declared.add((exchange, routing_key))
+            confirms = kept.publish(exchange, routing_key, rest)
         except (OSError, amqp_exceptions.AMQPError) as exc:
             # NOTE: a timeout, or a broken channel or connection: what was
             # confirmed before stays confirmed.
             failure = exc
-        finally:
-            # NOTE: on a broken connection, closing fails too; the error
-            # that broke it is the one to report.
-            with contextlib.suppress(Exception):
-                channel.close()
-    if failure is not None or confirms.nacked:
-        reason = ('the broker refused %d of %d messages'
-                  % (len(confirms.nacked), len(bodies))
-                  if failure is None else '%s: %s' % (
-                      type(failure).__name__, failure))
-        # NOTE: tag n is bodies[n]: the first went through the driver.
-        raise NotConfirmed(reason, confirmed={0} | confirms.acked) \
-            from failure
+            confirms = kept.confirms if kept is not None else None
+            channels.pop(rabbit, None)
+            if kept is not None:
+                kept.close()
+    if failure is None and not confirms.nacked:
+        return
+    # NOTE: the (0-based) indexes in ``rest`` of the tags settled.
+    acked = {tag - confirms.first for tag in confirms.acked} \
+        if confirms is not None else set()
+    nacked = confirms.nacked if confirms is not None else set()
+    reason = ('the broker refused %d of %d messages'
+              % (len(nacked), len(bodies))
+              if failure is None else '%s: %s' % (
+                  type(failure).__name__, failure))
+    # NOTE: the n-th body published on the channel is rest[n]; bodies[0]
+    # went through the driver when first is 1.
+    done = {first + index for index in acked}
+    raise NotConfirmed(reason, confirmed=done | set(range(first))) \
+        from failure
+
+
+class _ConfirmChannel:
+    """A channel in confirm mode on one driver connection, kept open.
+
+    Its delivery tags count every message published on it since
+    confirm.select; a batch's are the next ones. ``declared`` holds the
+    (exchange, routing key) pairs the driver declared on this connection
+    before it came to this channel. Used under the connection lock.
+    """
+
+    def __init__(self, rabbit) -> None:
+        self._connection = rabbit.connection.connection
+        self.channel = self._connection.channel()
+        self.published = 0
+        self.confirms: _Confirms | None = None
+        self.declared: set[tuple[str, str]] = set()
+        self.channel.confirm_select()
+        self.channel.events['basic_ack'].add(self._on_ack)
+        self.channel.events['basic_nack'].add(self._on_nack)
+
+    def serves(self, rabbit, exchange: str, routing_key: str) -> bool:
+        """Open, on the driver's current connection, for a destination
+        the driver declared."""
+        # NOTE: kombu's ``_connection`` is the live py-amqp connection, or
+        # None; its ``connection`` property would connect.
+        current = getattr(rabbit.connection, '_connection', None)
+        return (current is self._connection and self.channel.is_open and
+                bool(getattr(current, 'connected', False)) and
+                (exchange, routing_key) in self.declared)
+
+    def publish(self, exchange: str, routing_key: str,
+                bodies: list[str]) -> '_Confirms':
+        """Publish bodies, wait for the broker to confirm them all."""
+        self.confirms = confirms = _Confirms(len(bodies),
+                                             first=self.published + 1)
+        for body in bodies:
+            self.published += 1
+            self.channel._basic_publish(amqp.Message(body, **_PROPERTIES),
+                                        exchange=exchange,
+                                        routing_key=routing_key)
+        deadline = time.monotonic() + CONFIRM_TIMEOUT
+        while confirms.outstanding:
+            self.channel.wait([spec.Basic.Ack, spec.Basic.Nack],
+                              timeout=max(deadline - time.monotonic(), 0))
+        return confirms
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        if self.confirms is not None:
+            self.confirms.on_ack(delivery_tag, multiple)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        if self.confirms is not None:
+            self.confirms.on_nack(delivery_tag, multiple)
+
+    def close(self) -> None:
+        # NOTE: on a broken connection, closing fails too; the error that
+        # broke it is the one reported.
+        with contextlib.suppress(Exception):
+            self.channel.close()
 
 
 class _Confirms:
-    """The broker's confirms of the messages published on one channel.
+    """The broker's confirms of ``count`` messages published on a channel.
 
-    Tracked per delivery tag (1..count): an ack or a nack with
-    ``multiple`` settles every outstanding tag up to its own, and a nack
-    fails exactly the messages it names, whatever order they come in.
+    Tracked per delivery tag (first..first + count - 1): an ack or a nack
+    with ``multiple`` settles every outstanding tag up to its own, and a
+    nack fails exactly the messages it names, whatever order they come in.
     """
 
-    def __init__(self, count: int) -> None:
-        self.outstanding = set(range(1, count + 1))
+    def __init__(self, count: int, first: int = 1) -> None:
+        self.first = first
+        self.outstanding = set(range(first, first + count))
         self.acked: set[int] = set()
         self.nacked: set[int] = set()
 

@@ -29,15 +29,19 @@ _INSERT_VOLUMES = (
     'RETURNING id' % ', '.join(rows.VOLUME_COLUMNS))
 _INSERT_METADATA = ('INSERT INTO volume_metadata (volume_id, key, value, '
                     'created_at, deleted) VALUES %s')
-_INSERT_OUTBOX = ('INSERT INTO notification_outbox (message_id, priority, '
-                  'event_type, body, created_at, attempts) VALUES %s '
-                  'ON CONFLICT (message_id) DO NOTHING')
+# NOTE: the worker's outbox row: the notification's id as its own, and
+# the relay's next attempt one interval away, as the worker stages it.
+_INSERT_OUTBOX = ('INSERT INTO notification_outbox (id, kind, exchange, '
+                  'topic, server, body, created_at, attempts, '
+                  'next_attempt_at) VALUES %s ON CONFLICT (id) DO NOTHING')
 # NOTE: as the worker claims on a thick pool: one conditional update, so
 # that concurrent processes never oversell it.
 _CLAIM = ('UPDATE pools SET allocated_gb = allocated_gb + %(size)s '
           'WHERE id = %(id)s AND NOT deleted AND (physical_limit_gb IS NULL '
           'OR allocated_gb + %(size)s <= physical_limit_gb)')
-_DELETE_OUTBOX = 'DELETE FROM notification_outbox WHERE message_id = ANY(%s)'
+_DELETE_OUTBOX = 'DELETE FROM notification_outbox WHERE id = ANY(%s)'
+# NOTE: [scheduler] outbox_relay_interval's default.
+RELAY_INTERVAL = datetime.timedelta(seconds=10)
 _POOL = ('SELECT id, host, availability_zone FROM pools WHERE NOT deleted '
          'ORDER BY id LIMIT 1')
 
@@ -168,8 +172,9 @@ class Pipeline:
                     page_size=len(metadata))
             psycopg2.extras.execute_values(
                 cursor, _INSERT_OUTBOX,
-                [(planned[v].message_id, rows.PRIORITY, rows.EVENT_TYPE,
-                  planned[v].body, now, 0) for v in created],
+                [(planned[v].message_id, 'notification', broker.EXCHANGE,
+                  broker.NOTIFICATIONS_INFO, None, planned[v].body, now, 0,
+                  now + RELAY_INTERVAL) for v in created],
                 page_size=len(created))
             size = sum(planned[v].size for v in created)
             cursor.execute(_CLAIM, {'size': size, 'id': self.pool.id})

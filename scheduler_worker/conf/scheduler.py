@@ -49,9 +49,10 @@ scheduler_opts = [
         default=5,
         min=0,
         max=1000,
-        help='Milliseconds a handler thread waits for a batch to fill '
-             'before it handles what it has: the most a quiet queue adds '
-             'to a cast\'s latency.'),
+        help='Longest, in milliseconds, a handler thread keeps reading '
+             'casts that are already arriving into its batch. A batch '
+             'forms only from casts already on their way: a cast alone in '
+             'the queue is handled at once, never held back for company.'),
     cfg.IntOpt(
         'max_volume_size_gb',
         default=16384,

@@ -113,6 +113,19 @@ def test_summary_shows_each_drain_with_ratios_and_cpu_per_cast():
     assert '[MISS] worker default' in report.summary(result)
 
 
+def test_latency_of_more_variants_is_shown_beside_the_first():
+    result = _result()
+    result['latency']['variant'] = 'default'
+    result['latency_others'] = [{'variant': 'main', 'points': [
+        _point('10%', 7.0, 30.0), _point('50%', 12.0, 70.0)]}]
+    lines = report.summary(result).splitlines()
+    start = next(i for i, line in enumerate(lines) if '10% default' in line)
+    assert [line.split()[:2] for line in lines[start:start + 6]] == [
+        ['10%', 'default'], ['10%', 'main'], ['10%', 'lean'],
+        ['50%', 'default'], ['50%', 'main'], ['50%', 'lean']]
+    assert lines[start + 4].split()[6:8] == ['p50', '12.0']
+
+
 def test_summary_says_when_the_lean_reference_notifies_otherwise():
     result = _result()
     result['lean'][0]['result']['notification_sample']['info'][

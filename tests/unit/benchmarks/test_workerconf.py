@@ -48,6 +48,20 @@ def test_variant_without_label_may_hold_a_url():
                                  'postgresql://h/db')]
 
 
+def test_variant_source_names_a_tree_to_run_not_an_option(tmp_path):
+    (tmp_path / 'scheduler_worker').mkdir()
+    (tmp_path / 'scheduler_worker' / '__init__.py').write_text('')
+    variant = workerconf.parse_variant(
+        'main:source=%s;scheduler.batch_size=8' % tmp_path, [], workers=1)
+    assert variant.source == str(tmp_path)
+    assert variant.settings == [('scheduler', 'batch_size', '8')]
+
+
+def test_variant_source_refuses_a_tree_without_the_package(tmp_path):
+    with pytest.raises(ValueError, match='no scheduler_worker'):
+        workerconf.parse_variant('main:source=%s' % tmp_path, [], workers=1)
+
+
 def test_variant_refuses_zero_workers():
     with pytest.raises(ValueError):
         workerconf.parse_variant('workers=0', [], workers=1)
