@@ -31,19 +31,20 @@ _INSERT_METADATA = ('INSERT INTO volume_metadata (volume_id, key, value, '
                     'created_at, deleted) VALUES %s')
 # NOTE: the worker's outbox row: the notification's id as its own, and
 # the relay's next attempt one interval away, as the worker stages it.
-_INSERT_OUTBOX = ('INSERT INTO notification_outbox (id, kind, exchange, '
-                  'topic, server, body, created_at, attempts, '
+_INSERT_OUTBOX = ('INSERT INTO scheduler_worker_outbox (id, kind, '
+                  'exchange, topic, server, body, created_at, attempts, '
                   'next_attempt_at) VALUES %s ON CONFLICT (id) DO NOTHING')
 # NOTE: as the worker claims on a thick pool: one conditional update, so
 # that concurrent processes never oversell it.
-_CLAIM = ('UPDATE pools SET allocated_gb = allocated_gb + %(size)s '
+_CLAIM = ('UPDATE scheduler_worker_pools '
+          'SET allocated_gb = allocated_gb + %(size)s '
           'WHERE id = %(id)s AND NOT deleted AND (physical_limit_gb IS NULL '
           'OR allocated_gb + %(size)s <= physical_limit_gb)')
-_DELETE_OUTBOX = 'DELETE FROM notification_outbox WHERE id = ANY(%s)'
+_DELETE_OUTBOX = 'DELETE FROM scheduler_worker_outbox WHERE id = ANY(%s)'
 # NOTE: [scheduler] outbox_relay_interval's default.
 RELAY_INTERVAL = datetime.timedelta(seconds=10)
-_POOL = ('SELECT id, host, availability_zone FROM pools WHERE NOT deleted '
-         'ORDER BY id LIMIT 1')
+_POOL = ('SELECT id, host, availability_zone FROM scheduler_worker_pools '
+         'WHERE NOT deleted ORDER BY id LIMIT 1')
 
 
 class Gatherer:
