@@ -8,6 +8,8 @@ import oslo_messaging
 
 from scheduler_worker import cinder_errors
 from scheduler_worker import exception
+from scheduler_worker import groups_ops
+from scheduler_worker import manageable
 from scheduler_worker import operations as operations_mod
 from scheduler_worker import volumes
 from scheduler_worker.scheduler import backends
@@ -220,6 +222,59 @@ class SchedulerManager:
                              filter_properties=filter_properties)])
         if result is not None:
             raise result
+
+    # Issue 11: manage_existing, manage_existing_snapshot, create_group
+    # (Cinder mode; scheduler_worker/manageable.py, groups_ops.py).
+
+    def _issue11(self, method: str):
+        ops = self._cinder_only(method)
+        return (manageable.Manageable(ops.outbox, ops.scheduler,
+                                      ops.readiness),
+                groups_ops.Groups(ops.outbox, ops.scheduler, ops.readiness))
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def manage_existing(self, context, volume=None, request_spec=None,
+                        filter_properties=None, **kwargs) -> None:
+        """Check the named backend, write the pool chosen, cast
+        manage_existing to its volume service (RPC API 3.0; Cinder mode).
+
+        :raises Refused: the backend does not pass the filters: volume
+            error_managing, ERROR scheduler.manage_existing.
+        :raises Invalid: not Cinder's Volume, no ``ref``, or outside
+            Cinder mode.
+        """
+        self._issue11('manage_existing')[0].manage_existing(
+            context, volume, request_spec)
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def manage_existing_snapshot(self, context, volume=None, snapshot=None,
+                                 ref=None, request_spec=None,
+                                 filter_properties=None, **kwargs) -> None:
+        """Check the volume's backend, cast manage_existing_snapshot to it
+        (RPC API 3.11; cast at 3.0; Cinder mode).
+
+        :raises Refused: the backend does not pass the filters: snapshot
+            error, ERROR scheduler.manage_existing_snapshot.
+        :raises Invalid: not Cinder's objects, no ``ref``, or outside
+            Cinder mode.
+        """
+        self._issue11('manage_existing_snapshot')[0].manage_existing_snapshot(
+            context, volume, snapshot, ref, request_spec)
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def create_group(self, context, group=None, group_spec=None,
+                     group_filter_properties=None, request_spec_list=None,
+                     filter_properties_list=None, **kwargs) -> None:
+        """Place a group on a backend that fits every volume type of it and
+        its group type, cast create_group there (RPC API 3.0; Cinder mode).
+
+        :raises Refused: no backend fits: group error (no message, no
+            notification, as Cinder).
+        :raises Invalid: not Cinder's Group, malformed specs, or outside
+            Cinder mode.
+        """
+        self._issue11('create_group')[1].create_group(
+            context, group, group_spec, request_spec_list)
 
 
 class CreateVolumeBatch:

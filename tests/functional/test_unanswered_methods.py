@@ -5,7 +5,7 @@ Each is rejected as poison: logged with its request id, reported by one
 ERROR notification ``scheduler.<method>``, and the queue goes on; a call
 gets the error as its reply (cinder-api: HTTP 500 at once, not after its
 60 s timeout). The resource the cast was about is left as cinder-api left
-it (``retyping``, ``migrating``, ``managing``, ``creating``): see
+it (``retyping``, ``migrating``, ``creating``): see
 doc/cinder-rpc-methods.md. When one of these gets served, its case here
 moves to the tests of that method.
 """
@@ -20,10 +20,7 @@ from tests import fixtures
 
 # (capture, method): the casts cinder-api sends that no endpoint has yet.
 CASTS = [('retype_stay', 'retype'),
-         ('migrate_volume', 'migrate_volume'),
-         ('manage_existing', 'manage_existing'),
-         ('manage_existing_snapshot', 'manage_existing_snapshot'),
-         ('create_group', 'create_group')]
+         ('migrate_volume', 'migrate_volume')]
 
 
 def _captured(operation: str, method: str) -> dict:

@@ -73,7 +73,7 @@ class Lab:
 
     def report(self, backup: bool = True) -> None:
         """Cinder's services' capability reports, as in the lab."""
-        for message in _wire('startup.json'):
+        for message in _wire('startup'):
             body = message['message']
             if body.get('method') != 'update_service_capabilities':
                 continue

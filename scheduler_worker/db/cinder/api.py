@@ -657,3 +657,65 @@ def pool_get_all(context) -> list[dict[str, Any]]:
     pools = sqla_api.pool_get_all(context)
     _derive(context, pools)
     return pools
+
+
+# Issue 11: manage_existing, create_group (manage_existing_snapshot uses
+# cast_handled and snapshot_refused). Each one transaction with its cast
+# key and outbox rows, as the functions above.
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def volume_managed(context, volume_id: str, host: str,
+                   cluster_name: str | None, outbox,
+                   cast_key: str) -> None:
+    """The pool chosen for a volume being managed (reference §1.8): host
+    (pool level) and cluster_name, as Cinder's volume.save() writes them.
+    VolumeNotFound for a volume missing or deleted."""
+    _stage(context, cast_key, outbox)
+    _volume_update(context, volume_id, {'host': host,
+                                        'cluster_name': cluster_name})
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def volume_manage_refused(context, volume_id: str, outbox,
+                          cast_key: str) -> None:
+    """The volume's status ``error_managing`` (reference §1.8)."""
+    _stage(context, cast_key, outbox)
+    _volume_update(context, volume_id, {'status': 'error_managing'})
+
+
+def _group_update(context, group_id: str, values) -> None:
+    table = cinder.groups
+    result = context.session.execute(
+        sa.update(table).where(table.c.id == group_id, _live(table))
+        .values(**values))
+    if result.rowcount != 1:
+        raise exception.NotFound('Group %s could not be found.' % group_id)
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def group_hand_off(context, group_id: str, host: str,
+                   cluster_name: str | None,
+                   updated_at: datetime.datetime, outbox,
+                   cast_key: str) -> None:
+    """The group's host and cluster_name (pool level) and updated_at, as
+    Cinder's generic_group_update_db writes them (reference §1.2)."""
+    _stage(context, cast_key, outbox)
+    _group_update(context, group_id, {'host': host,
+                                      'cluster_name': cluster_name,
+                                      'updated_at': updated_at})
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def group_refused(context, group_id: str, outbox, cast_key: str) -> None:
+    """The group's status ``error`` (NoValidBackend, reference §1.2)."""
+    _stage(context, cast_key, outbox)
+    _group_update(context, group_id, {'status': 'error',
+                                      'updated_at': timeutils.utcnow()})
