@@ -235,6 +235,8 @@ class WorkerService(service.Service):
         reporter, self._reporter = self._reporter, None
         if reporter is not None:
             reporter.stop()
+        if self._readiness is not None:
+            self._readiness.stop()
         server, self._rpc_server = self._rpc_server, None
         if server is not None:
             LOG.info('Stopping: no new casts; finishing those in flight')

@@ -225,7 +225,7 @@ def _prepare(request: Request, max_size: int, mode: Mode) -> _Item:
     item.values = dict(values, id=volume_id)
     if problems and item.refusal is None:
         item.refusal = exception.InvalidVolume(reason='; '.join(problems))
-    if item.refusal is None and tried and mode.max_attempts > 1 and \
+    if item.refusal is None and mode.max_attempts > 1 and \
             item.attempt + 1 > mode.max_attempts:
         # NOTE: Cinder's _populate_retry, word for word.
         item.refusal = exception.NoValidBackend(

@@ -103,10 +103,13 @@ class RPCServer(rpc_server.RPCServer):
             message.ctxt['message_id'] = envelope.message_id(message)
         groups, singles = batches.group(incoming, self._batch_handlers,
                                         self._fits)
-        for handler, messages in groups:
-            self._process(messages, handler)
+        # NOTE: the others first: a batch of create_volume casts may wait
+        # for the volume services' first reports (Cinder mode, at start),
+        # which may be among them, as may calls whose callers time out.
         for message in singles:
             self._process([message])
+        for handler, messages in groups:
+            self._process(messages, handler)
 
     def _process(self, messages, batch_handler=None) -> None:
         if self._stopping.is_set():

@@ -21,8 +21,13 @@ class Readiness:
     def reported(self) -> None:
         self._reported.set()
 
+    def stop(self) -> None:
+        """End every wait: the service stops, and the casts waiting must
+        finish (they place on what the database has)."""
+        self._reported.set()
+
     def wait(self) -> bool:
-        """Block until a report came or the wait time is over; whether one
-        came."""
+        """Block until a report came, the service stops, or the wait time
+        is over; False only in the last case."""
         return self._reported.wait(max(0.0, self._deadline -
                                        time.monotonic()))

@@ -20,6 +20,8 @@ from tests import fixtures
 WIRE = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'wire',
                     'cinder29')
 HOST = 'sched-host'
+SCHEDULER_ROW = ('SELECT * FROM services WHERE "binary" = '
+                 "'cinder-scheduler'")
 
 
 def _wire(operation: str) -> list[dict]:
@@ -61,7 +63,7 @@ class Lab:
             self.transport, 'cinder-volume', 'lab',
             methods=('publish_service_capabilities',))
         self.backup = fixtures.VolumeServiceCapture(
-            self.transport, 'cinder-backup', 'lab', version='2.0',
+            self.transport, 'cinder-backup', 'lab', version='2.2',
             methods=('create_backup', 'publish_service_capabilities'))
         self.worker = service.WorkerService(
             self.conf, transport=self.transport,
@@ -103,11 +105,13 @@ class Lab:
 @pytest.fixture
 def lab(cinder_db):
     running = Lab(cinder_db)
-    running.report()
-    fixtures.wait_until(lambda: len(running.call('get_pools')) == 2,
-                        what='both pools reported')
-    yield running
-    running.stop()
+    try:
+        running.report()
+        fixtures.wait_until(lambda: len(running.call('get_pools')) == 2,
+                            what='both pools reported')
+        yield running
+    finally:
+        running.stop()
 
 
 def _create_args(volume_id: str, size: int = 1) -> tuple[dict, dict]:
@@ -124,8 +128,7 @@ def _create_args(volume_id: str, size: int = 1) -> tuple[dict, dict]:
 
 
 def test_the_services_row_is_cinder_schedulers_and_services_report(lab):
-    row = lab.db.row("SELECT * FROM services WHERE binary = "
-                     "'cinder-scheduler'")
+    row = lab.db.row(SCHEDULER_ROW)
     assert (row['host'], row['topic'], row['rpc_current_version'],
             row['object_current_version']) == (
                 HOST, 'cinder-scheduler', '3.12', '1.39')
@@ -145,8 +148,7 @@ def test_a_volume_is_placed_in_cinders_row_and_handed_over(lab):
     assert row['host'] in ('lab@b1#lab', 'lab@b2#lab')
     assert (row['status'], row['availability_zone']) == ('creating', 'nova')
     assert row['scheduled_at'] is not None
-    service_id = lab.db.row("SELECT id FROM services WHERE binary = "
-                            "'cinder-scheduler'")['id']
+    service_id = lab.db.row(SCHEDULER_ROW)['id']
     worker = lab.db.row("SELECT * FROM workers WHERE resource_id = :id",
                         id=volume_id)
     assert (worker['service_id'], worker['race_preventer']) == (

@@ -76,8 +76,13 @@ def _sections(tmp_path, venv: str, port: int, transport_url: str,
         # machine's PostgreSQL (max_connections 100) is shared; with
         # oslo.db's defaults (5 + 50 overflow) a restarted scheduler
         # taking a backlog of casts exhausted it ("too many clients").
+        # NOTE: and a minute and a half to wait for one (SQLAlchemy's 30 s
+        # by default): a restarted scheduler hands its backlog over at
+        # once, and cinder-volume drops a cast whose handler timed out
+        # waiting for a connection of its small pool ("QueuePool limit of
+        # size 2 overflow 3 reached"): 70 of a burst's 200 were lost so.
         'database': {'connection': db_url, 'max_pool_size': 2,
-                     'max_overflow': 3},
+                     'max_overflow': 3, 'pool_timeout': 90},
         'oslo_concurrency': {'lock_path': state / 'locks'},
         'coordination': {'backend_url': 'file://%s' % (state / 'coord')},
         'oslo_messaging_notifications': {'driver': 'messagingv2'}}
