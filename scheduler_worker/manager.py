@@ -7,6 +7,7 @@ from oslo_db import exception as db_exc
 import oslo_messaging
 
 from scheduler_worker import cinder_errors
+from scheduler_worker import cleanup as cleanup_mod
 from scheduler_worker import exception
 from scheduler_worker import groups_ops
 from scheduler_worker import manageable
@@ -275,6 +276,33 @@ class SchedulerManager:
         """
         self._issue11('create_group')[1].create_group(
             context, group, group_spec, request_spec_list)
+
+    def _cleanup(self, method: str) -> cleanup_mod.Cleanup:
+        ops = self._cinder_only(method)
+        return cleanup_mod.Cleanup(ops.outbox, self._creator.mode.service_id,
+                                   ops.scheduler.down_time)
+
+    def work_cleanup(self, context, cleanup_request=None,
+                     **kwargs) -> list[list[dict]]:
+        """Send do_cleanup to the services a CleanupRequest selects (RPC
+        API 3.4, a call; Cinder mode).
+
+        :returns: [requested, not_requested]: Service primitives, which
+            cinder-api shows as ``cleaning`` and ``unavailable``.
+        :raises Invalid: not Cinder's CleanupRequest, or outside Cinder
+            mode.
+        """
+        return self._cleanup('work_cleanup').work_cleanup(context,
+                                                          cleanup_request)
+
+    def do_cleanup(self, context, cleanup_request=None, **kwargs) -> None:
+        """Clean a scheduler's workers rows: Volumes still ``creating``
+        go to ``error`` (RPC API 3.4, a cast; Cinder mode).
+
+        :raises Invalid: not Cinder's CleanupRequest, or outside Cinder
+            mode.
+        """
+        self._cleanup('do_cleanup').do_cleanup(context, cleanup_request)
 
 
 class CreateVolumeBatch:

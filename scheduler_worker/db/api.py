@@ -323,3 +323,19 @@ def group_refused(context, group_id: str, outbox: list[dict[str, Any]],
                   cast_key: str) -> None:
     """Cinder mode: the group's status set to ``error``."""
     return _impl().group_refused(context, group_id, outbox, cast_key)
+
+
+def services_for_cleanup(context, filters: dict[str, Any],
+                         down_time: int) -> list[dict[str, Any]]:
+    """Cinder mode: the live services work_cleanup's filters (binary,
+    cluster_name, disabled, host, is_up; None ignored) select, each with
+    ``is_up``, by id."""
+    return _impl().services_for_cleanup(context, filters, down_time)
+
+
+def workers_cleanup(context, claimer_id: int, filters: dict[str, Any],
+                    until) -> list[dict[str, Any]]:
+    """Cinder mode: do_cleanup of the scheduler, one transaction: claim
+    the matching workers rows, set Volumes still ``creating`` to
+    ``error``, delete the rows; the rows cleaned."""
+    return _impl().workers_cleanup(context, claimer_id, filters, until)

@@ -13,7 +13,6 @@ moves to the tests of that method.
 import copy
 
 import oslo_messaging
-from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 import pytest
 
 from tests import fixtures
@@ -50,18 +49,9 @@ def _migrate_volume_to_host() -> dict:
     return message
 
 
-def _do_cleanup() -> dict:
-    """The cast a scheduler's work_cleanup sends for its own rows."""
-    message = _captured('workers_cleanup', 'work_cleanup')
-    message['method'] = 'do_cleanup'
-    return message
-
-
 @pytest.mark.parametrize('message', [
-    _captured(*cast) for cast in CASTS] + [_migrate_volume_to_host(),
-                                          _do_cleanup()],
-    ids=[method for _, method in CASTS] + ['migrate_volume_to_host',
-                                            'do_cleanup'])
+    _captured(*cast) for cast in CASTS] + [_migrate_volume_to_host()],
+    ids=[method for _, method in CASTS] + ['migrate_volume_to_host'])
 def test_an_unserved_cast_is_rejected_and_reported_once(worker, message):
     context, prepared = _prepared(worker, message)
     prepared.cast(context, message['method'], **message['args'])
@@ -77,11 +67,3 @@ def test_an_unserved_cast_is_rejected_and_reported_once(worker, message):
     context, prepared = _prepared(worker, levels)
     assert prepared.call(context, 'get_log_levels', **levels['args'])
     assert len(worker.notifications.of(event_type)) == 1
-
-
-def test_work_cleanup_gets_the_error_as_its_reply(worker):
-    message = _captured('workers_cleanup', 'work_cleanup')
-    context, prepared = _prepared(worker, message)
-    with pytest.raises(rpc_dispatcher.NoSuchMethod):
-        prepared.call(context, 'work_cleanup', **message['args'])
-    worker.notifications.wait_for('scheduler.work_cleanup', 1)

@@ -3,6 +3,7 @@ on Cinder 29's real schema: the casts cinder-api sent in the lab
 (tests/wire/cinder29/), ids replaced by this test's rows."""
 
 import copy
+import datetime
 import uuid
 
 import pytest
@@ -169,3 +170,60 @@ def test_a_group_no_backend_fits_ends_in_error_silently(lab):
             'status'] == 'error', what='the group in error')
     assert lab.notifications.of('scheduler.create_group') == []
     assert [c for c in lab.volume.values() if c.casts] == []
+
+
+def _service(lab, host: str, binary: str, seen) -> int:
+    lab.db.add('services', host=host, binary=binary, topic=binary,
+               report_count=1, disabled=False, uuid=str(uuid.uuid4()),
+               availability_zone='nova', frozen=False, updated_at=seen,
+               created_at=seen)
+    return lab.db.row('SELECT id FROM services WHERE host = :h AND '
+                      '"binary" = :b', h=host, b=binary)['id']
+
+
+def _cleanup_request(**values) -> tuple[dict, dict]:
+    message = copy.deepcopy(base._wire('workers_cleanup')[0]['message'])
+    request = message['args']['cleanup_request']
+    _data(request).update(values)
+    return base._context(message), request
+
+
+def test_workers_cleanup_errors_what_a_dead_scheduler_was_placing(lab):
+    old = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+    dead = _service(lab, 'dead-host', 'cinder-scheduler', old)
+    _service(lab, 'dead-host@lvm', 'cinder-volume', old)
+    volume_id = lab.db.add_volume(size=1)
+    lab.db.execute('UPDATE workers SET service_id = :s, updated_at = :t '
+                   'WHERE resource_id = :id', s=dead, t=old, id=volume_id)
+    ctxt, request = _cleanup_request()
+    reply = lab.client.prepare(version='3.4').call(
+        ctxt, 'work_cleanup', cleanup_request=request)
+    requested, unavailable = reply
+    assert [(_data(s)['host'], _data(s)['binary']) for s in requested] == [
+        ('dead-host', 'cinder-scheduler')]
+    assert [(_data(s)['host'], _data(s)['binary']) for s in unavailable] \
+        == [('dead-host@lvm', 'cinder-volume')]
+    assert requested[0]['versioned_object.name'] == 'Service'
+    # NOTE: the do_cleanup cast went to cinder-scheduler: this worker.
+    fixtures.wait_until(lambda: lab.db.row(
+        'SELECT status FROM volumes WHERE id = :id', id=volume_id)[
+            'status'] == 'error', what='the volume in error')
+    assert lab.db.rows('SELECT count(*) FROM workers WHERE resource_id = '
+                       ':id', id=volume_id)[0][0] == 0
+
+
+def test_workers_cleanup_leaves_a_live_schedulers_work_alone(lab):
+    volume_id = lab.db.add_volume(size=1)
+    ctxt, request = _cleanup_request()
+    assert lab.client.prepare(version='3.4').call(
+        ctxt, 'work_cleanup', cleanup_request=request) == [[], []]
+    assert lab.db.row('SELECT status FROM volumes WHERE id = :id',
+                      id=volume_id)['status'] == 'creating'
+
+
+def test_workers_cleanup_naming_a_service_id_finds_nothing_as_cinder(lab):
+    old = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+    dead = _service(lab, 'dead-host', 'cinder-scheduler', old)
+    ctxt, request = _cleanup_request(service_id=dead, is_up=True)
+    assert lab.client.prepare(version='3.4').call(
+        ctxt, 'work_cleanup', cleanup_request=request) == [[], []]

@@ -719,3 +719,76 @@ def group_refused(context, group_id: str, outbox, cast_key: str) -> None:
     _stage(context, cast_key, outbox)
     _group_update(context, group_id, {'status': 'error',
                                       'updated_at': timeutils.utcnow()})
+
+
+# Issue 11: workers cleanup (reference §4.2).
+
+def services_for_cleanup(context, filters: dict[str, Any],
+                         down_time: int) -> list[dict[str, Any]]:
+    """Live services matching work_cleanup's filters, each with ``is_up``
+    (heartbeat within ``down_time`` s). None filters are ignored; ``host``
+    matches the host or any backend of it (``host@...``), as Cinder."""
+    with main_context_manager.reader.using(context):
+        query = sa.select(_SERVICES).where(_live(_SERVICES))
+        for name in ('binary', 'cluster_name', 'disabled'):
+            if filters.get(name) is not None:
+                query = query.where(_SERVICES.c[name] == filters[name])
+        host = filters.get('host')
+        if host is not None:
+            query = query.where(sa.or_(
+                _SERVICES.c.host == host,
+                _SERVICES.c.host.like(host.replace('%', r'\%').replace(
+                    '_', r'\_') + '@%', escape='\\')))
+        rows = [dict(row._mapping) for row in context.session.execute(
+            query.order_by(_SERVICES.c.id))]
+    now = timeutils.utcnow()
+    for row in rows:
+        seen = row['updated_at'] or row['created_at']
+        row['is_up'] = seen is not None and \
+            (now - seen).total_seconds() <= down_time
+    is_up = filters.get('is_up')
+    return [row for row in rows if is_up is None or row['is_up'] == is_up]
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def workers_cleanup(context, claimer_id: int,
+                    filters: dict[str, Any],
+                    until: datetime.datetime) -> list[dict[str, Any]]:
+    """Cinder's CleanableManager.do_cleanup with the scheduler's
+    _do_cleanup, in one transaction: the workers rows matching
+    ``filters`` (resource_type, resource_id, service_id; None ignored)
+    updated at or before ``until``, SENTINEL excluded, are claimed for
+    ``claimer_id`` (race_preventer + 1); a Volume still in the row's
+    status ``creating`` goes to ``error``; every claimed row is deleted.
+    Returns the rows cleaned (resource_type, resource_id, status, and
+    ``cleaned``: whether the resource was set to error)."""
+    query = sa.select(_WORKERS).where(
+        _WORKERS.c.resource_type != 'SENTINEL', _WORKERS.c.updated_at <= until)
+    for name in ('resource_type', 'resource_id', 'service_id'):
+        if filters.get(name) is not None:
+            query = query.where(_WORKERS.c[name] == filters[name])
+    rows = context.session.execute(
+        query.order_by(_WORKERS.c.id).with_for_update(skip_locked=True)).all()
+    now = timeutils.utcnow()
+    done = []
+    for row in rows:
+        context.session.execute(
+            sa.update(_WORKERS).where(_WORKERS.c.id == row.id).values(
+                service_id=claimer_id,
+                race_preventer=_WORKERS.c.race_preventer + 1,
+                updated_at=now))
+        cleaned = False
+        if row.resource_type == 'Volume' and row.status == 'creating':
+            cleaned = context.session.execute(
+                sa.update(_VOLUMES).where(
+                    _VOLUMES.c.id == row.resource_id, _live(_VOLUMES),
+                    _VOLUMES.c.status == 'creating')
+                .values(status='error', updated_at=now)).rowcount == 1
+        context.session.execute(sa.delete(_WORKERS).where(
+            _WORKERS.c.id == row.id))
+        done.append({'resource_type': row.resource_type,
+                     'resource_id': row.resource_id, 'status': row.status,
+                     'cleaned': cleaned})
+    return done
