@@ -184,6 +184,9 @@ def _service(lab, host: str, binary: str, seen) -> int:
 def _cleanup_request(**values) -> tuple[dict, dict]:
     message = copy.deepcopy(base._wire('workers_cleanup')[0]['message'])
     request = message['args']['cleanup_request']
+    # NOTE: cinder-api's until is the moment of the request.
+    _data(request)['until'] = datetime.datetime.utcnow().strftime(
+        '%Y-%m-%dT%H:%M:%SZ')
     _data(request).update(values)
     return base._context(message), request
 
