@@ -7,8 +7,11 @@ from oslo_db import exception as db_exc
 import oslo_messaging
 
 from scheduler_worker import cinder_errors
+from scheduler_worker import cleanup as cleanup_mod
 from scheduler_worker import exception
 from scheduler_worker import moves as moves_mod
+from scheduler_worker import groups_ops
+from scheduler_worker import manageable
 from scheduler_worker import operations as operations_mod
 from scheduler_worker import volumes
 from scheduler_worker.scheduler import backends
@@ -275,6 +278,86 @@ class SchedulerManager:
         API 3.0): ``host`` and ``force_host_copy``; same outcome."""
         self._cinder_moves('migrate_volume_to_host').migrate_volume(
             context, volume, host, force_host_copy, request_spec, None)
+    # Issue 11: manage_existing, manage_existing_snapshot, create_group
+    # (Cinder mode; scheduler_worker/manageable.py, groups_ops.py).
+
+    def _issue11(self, method: str):
+        ops = self._cinder_only(method)
+        return (manageable.Manageable(ops.outbox, ops.scheduler,
+                                      ops.readiness),
+                groups_ops.Groups(ops.outbox, ops.scheduler, ops.readiness))
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def manage_existing(self, context, volume=None, request_spec=None,
+                        filter_properties=None, **kwargs) -> None:
+        """Check the named backend, write the pool chosen, cast
+        manage_existing to its volume service (RPC API 3.0; Cinder mode).
+
+        :raises Refused: the backend does not pass the filters: volume
+            error_managing, ERROR scheduler.manage_existing.
+        :raises Invalid: not Cinder's Volume, no ``ref``, or outside
+            Cinder mode.
+        """
+        self._issue11('manage_existing')[0].manage_existing(
+            context, volume, request_spec)
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def manage_existing_snapshot(self, context, volume=None, snapshot=None,
+                                 ref=None, request_spec=None,
+                                 filter_properties=None, **kwargs) -> None:
+        """Check the volume's backend, cast manage_existing_snapshot to it
+        (RPC API 3.11; cast at 3.0; Cinder mode).
+
+        :raises Refused: the backend does not pass the filters: snapshot
+            error, ERROR scheduler.manage_existing_snapshot.
+        :raises Invalid: not Cinder's objects, no ``ref``, or outside
+            Cinder mode.
+        """
+        self._issue11('manage_existing_snapshot')[0].manage_existing_snapshot(
+            context, volume, snapshot, ref, request_spec)
+
+    @oslo_messaging.expected_exceptions(exception.Refused)
+    def create_group(self, context, group=None, group_spec=None,
+                     group_filter_properties=None, request_spec_list=None,
+                     filter_properties_list=None, **kwargs) -> None:
+        """Place a group on a backend that fits every volume type of it and
+        its group type, cast create_group there (RPC API 3.0; Cinder mode).
+
+        :raises Refused: no backend fits: group error (no message, no
+            notification, as Cinder).
+        :raises Invalid: not Cinder's Group, malformed specs, or outside
+            Cinder mode.
+        """
+        self._issue11('create_group')[1].create_group(
+            context, group, group_spec, request_spec_list)
+
+    def _cleanup(self, method: str) -> cleanup_mod.Cleanup:
+        ops = self._cinder_only(method)
+        return cleanup_mod.Cleanup(ops.outbox, self._creator.mode.service_id,
+                                   ops.scheduler.down_time)
+
+    def work_cleanup(self, context, cleanup_request=None,
+                     **kwargs) -> list[list[dict]]:
+        """Send do_cleanup to the services a CleanupRequest selects (RPC
+        API 3.4, a call; Cinder mode).
+
+        :returns: [requested, not_requested]: Service primitives, which
+            cinder-api shows as ``cleaning`` and ``unavailable``.
+        :raises Invalid: not Cinder's CleanupRequest, or outside Cinder
+            mode.
+        """
+        return self._cleanup('work_cleanup').work_cleanup(context,
+                                                          cleanup_request)
+
+    def do_cleanup(self, context, cleanup_request=None, **kwargs) -> None:
+        """Clean a scheduler's workers rows: Volumes still ``creating``
+        go to ``error`` (RPC API 3.4, a cast; Cinder mode).
+
+        :raises Invalid: not Cinder's CleanupRequest, or outside Cinder
+            mode.
+        """
+        self._cleanup('do_cleanup').do_cleanup(context, cleanup_request)
+
 
 class CreateVolumeBatch:
     """create_volume for the casts of one batch; not an RPC method.

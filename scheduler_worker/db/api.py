@@ -306,3 +306,53 @@ def volume_move_refused(context, volume_id: str, values: dict[str, Any],
     return _impl().volume_move_refused(context, volume_id, values,
                                        reservations, project_id, outbox,
                                        cast_key)
+# Cinder mode only, issue 11 (manage_existing, create_group); as the
+# functions above: one transaction with ``cast_key`` and ``outbox``.
+
+def volume_managed(context, volume_id: str, host: str,
+                   cluster_name: str | None, outbox: list[dict[str, Any]],
+                   cast_key: str) -> None:
+    """Cinder mode: the pool chosen for a volume being managed: its host
+    (``host@backend#pool``) and cluster_name. VolumeNotFound for a volume
+    missing or deleted."""
+    return _impl().volume_managed(context, volume_id, host, cluster_name,
+                                  outbox, cast_key)
+
+
+def volume_manage_refused(context, volume_id: str,
+                          outbox: list[dict[str, Any]],
+                          cast_key: str) -> None:
+    """Cinder mode: the volume's status set to ``error_managing``."""
+    return _impl().volume_manage_refused(context, volume_id, outbox,
+                                         cast_key)
+
+
+def group_hand_off(context, group_id: str, host: str,
+                   cluster_name: str | None, updated_at,
+                   outbox: list[dict[str, Any]], cast_key: str) -> None:
+    """Cinder mode: the group's host, cluster_name and updated_at, with
+    the onward create_group cast. NotFound for a deleted group."""
+    return _impl().group_hand_off(context, group_id, host, cluster_name,
+                                  updated_at, outbox, cast_key)
+
+
+def group_refused(context, group_id: str, outbox: list[dict[str, Any]],
+                  cast_key: str) -> None:
+    """Cinder mode: the group's status set to ``error``."""
+    return _impl().group_refused(context, group_id, outbox, cast_key)
+
+
+def services_for_cleanup(context, filters: dict[str, Any],
+                         down_time: int) -> list[dict[str, Any]]:
+    """Cinder mode: the live services work_cleanup's filters (binary,
+    cluster_name, disabled, host, is_up; None ignored) select, each with
+    ``is_up``, by id."""
+    return _impl().services_for_cleanup(context, filters, down_time)
+
+
+def workers_cleanup(context, claimer_id: int, filters: dict[str, Any],
+                    until) -> list[dict[str, Any]]:
+    """Cinder mode: do_cleanup of the scheduler, one transaction: claim
+    the matching workers rows, set Volumes still ``creating`` to
+    ``error``, delete the rows; the rows cleaned."""
+    return _impl().workers_cleanup(context, claimer_id, filters, until)

@@ -663,6 +663,22 @@ def pool_get_all(context) -> list[dict[str, Any]]:
 
 # NOTE: what a refused retype or migration writes (reference §1.6, §1.7).
 _MOVE_REFUSED_COLUMNS = ('status', 'migration_status')
+# Issue 11: manage_existing, create_group (manage_existing_snapshot uses
+# cast_handled and snapshot_refused). Each one transaction with its cast
+# key and outbox rows, as the functions above.
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def volume_managed(context, volume_id: str, host: str,
+                   cluster_name: str | None, outbox,
+                   cast_key: str) -> None:
+    """The pool chosen for a volume being managed (reference §1.8): host
+    (pool level) and cluster_name, as Cinder's volume.save() writes them.
+    VolumeNotFound for a volume missing or deleted."""
+    _stage(context, cast_key, outbox)
+    _volume_update(context, volume_id, {'host': host,
+                                        'cluster_name': cluster_name})
 
 
 @oslo_db_api.safe_for_db_retry
@@ -694,3 +710,115 @@ def volume_move_refused(context, volume_id: str, values: dict[str, Any],
                    table.c.project_id == project_id, _live(table))
             .order_by(table.c.id).with_for_update()).all()
         _reservations_rollback(context, rows)
+def volume_manage_refused(context, volume_id: str, outbox,
+                          cast_key: str) -> None:
+    """The volume's status ``error_managing`` (reference §1.8)."""
+    _stage(context, cast_key, outbox)
+    _volume_update(context, volume_id, {'status': 'error_managing'})
+
+
+def _group_update(context, group_id: str, values) -> None:
+    table = cinder.groups
+    result = context.session.execute(
+        sa.update(table).where(table.c.id == group_id, _live(table))
+        .values(**values))
+    if result.rowcount != 1:
+        raise exception.NotFound('Group %s could not be found.' % group_id)
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def group_hand_off(context, group_id: str, host: str,
+                   cluster_name: str | None,
+                   updated_at: datetime.datetime, outbox,
+                   cast_key: str) -> None:
+    """The group's host and cluster_name (pool level) and updated_at, as
+    Cinder's generic_group_update_db writes them (reference §1.2)."""
+    _stage(context, cast_key, outbox)
+    _group_update(context, group_id, {'host': host,
+                                      'cluster_name': cluster_name,
+                                      'updated_at': updated_at})
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def group_refused(context, group_id: str, outbox, cast_key: str) -> None:
+    """The group's status ``error`` (NoValidBackend, reference §1.2)."""
+    _stage(context, cast_key, outbox)
+    _group_update(context, group_id, {'status': 'error',
+                                      'updated_at': timeutils.utcnow()})
+
+
+# Issue 11: workers cleanup (reference §4.2).
+
+def services_for_cleanup(context, filters: dict[str, Any],
+                         down_time: int) -> list[dict[str, Any]]:
+    """Live services matching work_cleanup's filters, each with ``is_up``
+    (heartbeat within ``down_time`` s). None filters are ignored; ``host``
+    matches the host or any backend of it (``host@...``), as Cinder."""
+    with main_context_manager.reader.using(context):
+        query = sa.select(_SERVICES).where(_live(_SERVICES))
+        for name in ('binary', 'cluster_name', 'disabled'):
+            if filters.get(name) is not None:
+                query = query.where(_SERVICES.c[name] == filters[name])
+        host = filters.get('host')
+        if host is not None:
+            query = query.where(sa.or_(
+                _SERVICES.c.host == host,
+                _SERVICES.c.host.like(host.replace('%', r'\%').replace(
+                    '_', r'\_') + '@%', escape='\\')))
+        rows = [dict(row._mapping) for row in context.session.execute(
+            query.order_by(_SERVICES.c.id))]
+    now = timeutils.utcnow()
+    for row in rows:
+        seen = row['updated_at'] or row['created_at']
+        row['is_up'] = seen is not None and \
+            (now - seen).total_seconds() <= down_time
+    is_up = filters.get('is_up')
+    return [row for row in rows if is_up is None or row['is_up'] == is_up]
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def workers_cleanup(context, claimer_id: int,
+                    filters: dict[str, Any],
+                    until: datetime.datetime) -> list[dict[str, Any]]:
+    """Cinder's CleanableManager.do_cleanup with the scheduler's
+    _do_cleanup, in one transaction: the workers rows matching
+    ``filters`` (resource_type, resource_id, service_id; None ignored)
+    updated at or before ``until``, SENTINEL excluded, are claimed for
+    ``claimer_id`` (race_preventer + 1); a Volume still in the row's
+    status ``creating`` goes to ``error``; every claimed row is deleted.
+    Returns the rows cleaned (resource_type, resource_id, status, and
+    ``cleaned``: whether the resource was set to error)."""
+    query = sa.select(_WORKERS).where(
+        _WORKERS.c.resource_type != 'SENTINEL', _WORKERS.c.updated_at <= until)
+    for name in ('resource_type', 'resource_id', 'service_id'):
+        if filters.get(name) is not None:
+            query = query.where(_WORKERS.c[name] == filters[name])
+    rows = context.session.execute(
+        query.order_by(_WORKERS.c.id).with_for_update(skip_locked=True)).all()
+    now = timeutils.utcnow()
+    done = []
+    for row in rows:
+        context.session.execute(
+            sa.update(_WORKERS).where(_WORKERS.c.id == row.id).values(
+                service_id=claimer_id,
+                race_preventer=_WORKERS.c.race_preventer + 1,
+                updated_at=now))
+        cleaned = False
+        if row.resource_type == 'Volume' and row.status == 'creating':
+            cleaned = context.session.execute(
+                sa.update(_VOLUMES).where(
+                    _VOLUMES.c.id == row.resource_id, _live(_VOLUMES),
+                    _VOLUMES.c.status == 'creating')
+                .values(status='error', updated_at=now)).rowcount == 1
+        context.session.execute(sa.delete(_WORKERS).where(
+            _WORKERS.c.id == row.id))
+        done.append({'resource_type': row.resource_type,
+                     'resource_id': row.resource_id, 'status': row.status,
+                     'cleaned': cleaned})
+    return done

@@ -147,3 +147,16 @@ backups = sa.Table(
 alembic_version = sa.Table(
     'alembic_version', metadata,
     sa.Column('version_num', sa.String(32), primary_key=True))
+
+# NOTE: create_group (issue 11): the scheduler writes host, cluster_name,
+# status and updated_at of the group cinder-api inserted.
+groups = sa.Table(
+    'groups', metadata,
+    sa.Column('id', sa.String(36), primary_key=True),
+    sa.Column('project_id', sa.String(255)),
+    sa.Column('host', sa.String(255)),
+    sa.Column('cluster_name', sa.String(255)),
+    sa.Column('availability_zone', sa.String(255)),
+    sa.Column('status', sa.String(255)),
+    sa.Column('group_type_id', sa.String(36)),
+    *_bookkeeping())

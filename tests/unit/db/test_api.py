@@ -31,7 +31,10 @@ def test_retry_options_parsed_after_import_are_the_ones_used(tmp_path):
 
 CINDER_ONLY = {'volume_extend_refused', 'cast_handled', 'snapshot_hand_off',
                'snapshot_refused', 'backup_hand_off', 'backup_refused',
-               'messages_reap', 'reservations_expire'}
+               'messages_reap', 'reservations_expire',
+               # Issue 11: manage_existing, create_group, workers cleanup.
+               'volume_managed', 'volume_manage_refused', 'group_hand_off',
+               'group_refused', 'services_for_cleanup', 'workers_cleanup'}
 CINDER_ONLY |= {'volume_move_refused'}
 
 

@@ -1,6 +1,6 @@
-"""retype and migrations outside Cinder mode: refused, reported once.
+"""Cinder's resource methods outside Cinder mode: refused, reported once.
 
-They act on Cinder's volumes, which a standalone worker does not have:
+retype, migrations, manage and groups act on Cinder's rows, which a standalone worker does not have:
 each cast is rejected as poison with one ERROR notification saying so,
 and the queue goes on.
 """
@@ -22,8 +22,11 @@ def _captured(operation: str, method: str) -> dict:
 
 
 @pytest.mark.parametrize('operation, method', [
-    ('retype_stay', 'retype'), ('migrate_volume', 'migrate_volume')])
-def test_a_move_outside_cinder_mode_is_refused_and_reported(
+    ('retype_stay', 'retype'), ('migrate_volume', 'migrate_volume'),
+    ('manage_existing', 'manage_existing'),
+    ('manage_existing_snapshot', 'manage_existing_snapshot'),
+    ('create_group', 'create_group')])
+def test_a_cinder_only_cast_outside_cinder_mode_is_refused_and_reported(
         worker, operation, method):
     message = _captured(operation, method)
     context = {key[len('_context_'):]: value for key, value in
