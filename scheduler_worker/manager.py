@@ -9,9 +9,9 @@ import oslo_messaging
 from scheduler_worker import cinder_errors
 from scheduler_worker import cleanup as cleanup_mod
 from scheduler_worker import exception
-from scheduler_worker import moves as moves_mod
 from scheduler_worker import groups_ops
 from scheduler_worker import manageable
+from scheduler_worker import moves as moves_mod
 from scheduler_worker import operations as operations_mod
 from scheduler_worker import volumes
 from scheduler_worker.scheduler import backends
