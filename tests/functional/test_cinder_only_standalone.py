@@ -1,8 +1,8 @@
 """Cinder's resource methods outside Cinder mode: refused, reported once.
 
-retype, migrations, manage and groups act on Cinder's rows, which a standalone worker does not have:
-each cast is rejected as poison with one ERROR notification saying so,
-and the queue goes on.
+retype, migrations, manage and groups act on Cinder's rows, which a
+standalone worker does not have: each cast is rejected as poison with one
+ERROR notification saying so, and the queue goes on.
 """
 
 import copy
