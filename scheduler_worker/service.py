@@ -182,7 +182,9 @@ class WorkerService(service.Service):
             self.outbox, scheduler, backup_registry,
             self._readiness) if self.cinder else None
         endpoint = manager.SchedulerManager(
-            creator, registry, backup_registry, self._readiness, ops)
+            creator, registry, backup_registry, self._readiness, ops,
+            volume_types=(db.volume_type_get_by_name_or_id
+                          if self.cinder else None))
         return rpc_server.get_rpc_server(
             transport, self.topic, self.host,
             [endpoint, admin.AdminEndpoint(self.conf, scheduler)],

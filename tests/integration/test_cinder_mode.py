@@ -402,3 +402,35 @@ def test_placement_waits_for_the_first_report_after_start(cinder_db):
             id=volume_id)['host'], what='the volume placed')
     finally:
         lab.stop()
+
+
+def _volume_type(lab, name: str, **extra_specs) -> str:
+    type_id = str(uuid.uuid4())
+    lab.db.add('volume_types', id=type_id, name=name, is_public=True)
+    for key, value in extra_specs.items():
+        lab.db.add('volume_type_extra_specs', volume_type_id=type_id,
+                   key=key, value=value)
+    return type_id
+
+
+def test_get_pools_keeps_the_pools_a_volume_type_fits(lab):
+    type_id = _volume_type(lab, 'pair', lab_reschedule_pair='<is> True')
+    _volume_type(lab, 'any')
+    for name_or_id in ('pair', type_id):
+        reply = lab.call('get_pools', filters={'volume_type': name_or_id})
+        assert [p['name'] for p in reply] == ['lab@b1#lab'], name_or_id
+    assert [p['name'] for p in lab.call(
+        'get_pools', filters={'volume_type': 'any'})] == [
+        'lab@b1#lab', 'lab@b2#lab']
+
+
+def test_get_pools_with_an_unknown_or_deleted_type_is_not_found(lab):
+    type_id = _volume_type(lab, 'gone')
+    lab.db.execute('UPDATE volume_types SET deleted = true, '
+                   'deleted_at = now() WHERE id = :id', id=type_id)
+    for name_or_id in ('gone', type_id, 'never'):
+        # NOTE: fake:// hands the endpoint's exception over as it is.
+        with pytest.raises(Exception) as raised:
+            lab.call('get_pools', filters={'volume_type': name_or_id})
+        assert type(raised.value).__name__ == 'VolumeTypeNotFoundByName'
+        assert name_or_id in str(raised.value)

@@ -32,7 +32,7 @@ def test_retry_options_parsed_after_import_are_the_ones_used(tmp_path):
 CINDER_ONLY = {'volume_extend_refused', 'cast_handled', 'snapshot_hand_off',
                'snapshot_refused', 'backup_hand_off', 'backup_refused',
                'messages_reap', 'reservations_expire'}
-CINDER_ONLY |= {'volume_move_refused'}
+CINDER_ONLY |= {'volume_move_refused', 'volume_type_get_by_name_or_id'}
 
 
 def _facade_functions():
