@@ -434,3 +434,29 @@ def test_get_pools_with_an_unknown_or_deleted_type_is_not_found(lab):
             lab.call('get_pools', filters={'volume_type': name_or_id})
         assert type(raised.value).__name__ == 'VolumeTypeNotFoundByName'
         assert name_or_id in str(raised.value)
+
+
+def test_a_removed_services_row_is_made_again_by_the_heartbeat(lab):
+    # NOTE: what ``cinder-manage service remove`` does (service.destroy:
+    # a soft delete); Cinder's report_state then creates the row again.
+    old = lab.db.row(SCHEDULER_ROW + ' AND NOT deleted')
+    lab.db.execute('UPDATE services SET deleted = true, deleted_at = now() '
+                   'WHERE id = :id', id=old['id'])
+    lab.worker.report_state()
+    new = lab.db.row(SCHEDULER_ROW + ' AND NOT deleted')
+    assert new['id'] != old['id']
+    assert (new['host'], new['topic'], new['rpc_current_version']) == (
+        HOST, 'cinder-scheduler', '3.12')
+    assert lab.worker.service_ref.id == new['id']
+    lab.worker.report_state()
+    assert lab.db.row('SELECT report_count FROM services WHERE id = :id',
+                      id=new['id'])['report_count'] >= 1
+    # The volumes placed next are the new row's (workers.service_id).
+    volume_id = lab.db.add_volume(size=1)
+    ctxt, args = _create_args(volume_id)
+    lab.cast(ctxt, 'create_volume', **args)
+    worker = fixtures.wait_until(lambda: (lambda r: r if r['service_id']
+                                          else None)(lab.db.row(
+        'SELECT * FROM workers WHERE resource_id = :id', id=volume_id)),
+        what='the volume placed')
+    assert worker['service_id'] == new['id']
