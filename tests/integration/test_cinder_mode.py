@@ -460,3 +460,40 @@ def test_a_removed_services_row_is_made_again_by_the_heartbeat(lab):
         'SELECT * FROM workers WHERE resource_id = :id', id=volume_id)),
         what='the volume placed')
     assert worker['service_id'] == new['id']
+
+
+def test_a_cast_failing_for_no_known_reason_is_rejected_after_3(lab,
+                                                                caplog):
+    # NOTE: a real error of no known kind: PostgreSQL refuses the update
+    # of this one volume with a syntax error (psycopg2 ProgrammingError,
+    # oslo.db's plain DBError), every time it is tried.
+    bad = lab.db.add_volume(size=1)
+    lab.db.execute(
+        "CREATE FUNCTION sw_refuse() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'injected' USING ERRCODE = '42601'; END $$ "
+        "LANGUAGE plpgsql")
+    lab.db.execute(
+        "CREATE TRIGGER sw_refuse BEFORE UPDATE ON volumes FOR EACH ROW "
+        "WHEN (OLD.id = '%s') EXECUTE FUNCTION sw_refuse()" % bad)
+    caplog.set_level('WARNING', logger='scheduler_worker')
+    ctxt, args = _create_args(bad)
+    lab.cast(ctxt, 'create_volume', **args)
+    [note] = lab.notifications.wait_for('scheduler.create_volume', 1)
+    assert note['priority'] == 'ERROR'
+    requeued = [r for r in caplog.records
+                if 'no known kind' in r.getMessage()]
+    rejected = [r for r in caplog.records
+                if r.getMessage().startswith('Rejecting message')]
+    assert (len(requeued), len(rejected)) == (2, 1)
+    assert 'DBError' in rejected[0].getMessage()
+    # The queue moves on: the next volume is placed.
+    good = lab.db.add_volume(size=1)
+    ctxt, args = _create_args(good)
+    lab.cast(ctxt, 'create_volume', **args)
+    fixtures.wait_until(lambda: lab.db.row(
+        'SELECT host FROM volumes WHERE id = :id', id=good)['host'],
+        what='the next volume placed')
+    assert [n['priority'] for n in lab.notifications.received
+            if n['priority'] == 'ERROR'] == ['ERROR']
+    assert lab.db.row('SELECT host FROM volumes WHERE id = :id',
+                      id=bad)['host'] is None
