@@ -1,5 +1,6 @@
 """The worker as an oslo.service Service: consume, heartbeat, stop cleanly."""
 
+import dataclasses
 import datetime
 import logging
 import sys
@@ -13,6 +14,7 @@ from oslo_utils import timeutils
 
 from scheduler_worker import admin
 from scheduler_worker import context
+from scheduler_worker import exception
 from scheduler_worker import manager
 from scheduler_worker import metrics
 from scheduler_worker import notifications
@@ -72,6 +74,7 @@ class WorkerService(service.Service):
         self.host = conf.host
         self.topic = conf.scheduler.topic
         self.service_ref = None
+        self._creator = None
         self.outbox = None
         self._rpc_server = None
         self._given_transports = (transport, notification_transport)
@@ -173,7 +176,7 @@ class WorkerService(service.Service):
                             hand_off=self.cinder or group.hand_off,
                             max_attempts=group.max_attempts,
                             service_id=self.service_ref.id)
-        creator = volumes.VolumeCreator(
+        creator = self._creator = volumes.VolumeCreator(
             self.outbox, max_size=group.max_volume_size_gb,
             scheduler=scheduler, mode=mode)
         registry = backends.BackendRegistry(self.conf)
@@ -182,7 +185,9 @@ class WorkerService(service.Service):
             self.outbox, scheduler, backup_registry,
             self._readiness) if self.cinder else None
         endpoint = manager.SchedulerManager(
-            creator, registry, backup_registry, self._readiness, ops)
+            creator, registry, backup_registry, self._readiness, ops,
+            volume_types=(db.volume_type_get_by_name_or_id
+                          if self.cinder else None))
         return rpc_server.get_rpc_server(
             transport, self.topic, self.host,
             [endpoint, admin.AdminEndpoint(self.conf, scheduler)],
@@ -197,12 +202,28 @@ class WorkerService(service.Service):
 
     def report_state(self) -> None:
         try:
-            self.service_ref.heartbeat()
+            try:
+                self.service_ref.heartbeat()
+            except exception.ServiceNotFound:
+                self._recreate_service_ref()
         except Exception:
             # NOTE: a missed heartbeat must not kill the timer; the next
             # one will tell whether the database is back.
             LOG.exception('Heartbeat of %s on %s failed', self.binary,
                           self.host)
+
+    def _recreate_service_ref(self) -> None:
+        """The services row is gone (``cinder-manage service remove``):
+        make it again, as Cinder's Service.report_state does, and use its
+        id from now on (the workers rows of the volumes placed next)."""
+        LOG.warning('The services row of %s on %s (id %s) is gone; '
+                    'recreating it', self.binary, self.host,
+                    self.service_ref.id)
+        self.service_ref = objects.Service.get_or_create(
+            context.get_admin_context(), self.host, self.binary, self.topic)
+        if self._creator is not None:
+            self._creator.mode = dataclasses.replace(
+                self._creator.mode, service_id=self.service_ref.id)
 
     def relay_notifications(self) -> None:
         try:

@@ -283,6 +283,14 @@ def messages_reap(context) -> int:
     return _impl().messages_reap(context)
 
 
+def volume_type_get_by_name_or_id(context,
+                                  name_or_id: str) -> dict[str, Any] | None:
+    """Cinder mode: the live volume type with this id, else this name
+    (Cinder's volume_types.get_by_name_or_id), as {'id', 'name',
+    'extra_specs': {key: value}}; None when there is none."""
+    return _impl().volume_type_get_by_name_or_id(context, name_or_id)
+
+
 def reservations_expire(context) -> int:
     """Cinder mode: roll back the reservations past their expire time, as
     Cinder's reservation_expire does; how many."""

@@ -27,7 +27,11 @@ def message_id(incoming) -> str:
     unique_id = getattr(incoming, 'unique_id', None)
     if unique_id:
         return str(unique_id)
-    body = jsonutils.dump_as_bytes([incoming.ctxt, incoming.message],
+    # NOTE: without the id the server itself adds to the context: a
+    # requeued message comes back with it, and must keep its id.
+    ctxt = {key: value for key, value in incoming.ctxt.items()
+            if key != 'message_id'}
+    body = jsonutils.dump_as_bytes([ctxt, incoming.message],
                                    sort_keys=True)
     return hashlib.sha256(body).hexdigest()
 

@@ -570,3 +570,26 @@ def test_a_rescheduled_volume_gives_its_room_back(cinder_db):
                             cast_key='create_volume:%s:1' % volume_id)
     db.volume_create_all(_ctx(), [volume], [claim], [])
     assert [p['allocated_gb'] for p in db.pool_get_all(_ctx())] == [10]
+
+
+def test_a_volume_type_is_found_by_id_then_by_name_live_only(cinder_db):
+    gold, named_like_uuid, gone = (str(uuid.uuid4()) for _ in range(3))
+    cinder_db.add('volume_types', id=gold, name='gold', is_public=True)
+    cinder_db.add('volume_type_extra_specs', volume_type_id=gold,
+                  key='volume_backend_name', value='lab')
+    cinder_db.add('volume_type_extra_specs', volume_type_id=gold,
+                  key='dropped', value='x', deleted=True)
+    # NOTE: a name may be uuid-like; Cinder tries the id first, then it.
+    uuid_name = str(uuid.uuid4())
+    cinder_db.add('volume_types', id=named_like_uuid, name=uuid_name,
+                  is_public=True)
+    cinder_db.add('volume_types', id=gone, name='gone', is_public=True,
+                  deleted=True)
+    expected = {'id': gold, 'name': 'gold',
+                'extra_specs': {'volume_backend_name': 'lab'}}
+    assert db.volume_type_get_by_name_or_id(_ctx(), 'gold') == expected
+    assert db.volume_type_get_by_name_or_id(_ctx(), gold) == expected
+    assert db.volume_type_get_by_name_or_id(_ctx(), uuid_name) == {
+        'id': named_like_uuid, 'name': uuid_name, 'extra_specs': {}}
+    for missing in ('gone', gone, 'never', str(uuid.uuid4())):
+        assert db.volume_type_get_by_name_or_id(_ctx(), missing) is None

@@ -402,3 +402,98 @@ def test_placement_waits_for_the_first_report_after_start(cinder_db):
             id=volume_id)['host'], what='the volume placed')
     finally:
         lab.stop()
+
+
+def _volume_type(lab, name: str, **extra_specs) -> str:
+    type_id = str(uuid.uuid4())
+    lab.db.add('volume_types', id=type_id, name=name, is_public=True)
+    for key, value in extra_specs.items():
+        lab.db.add('volume_type_extra_specs', volume_type_id=type_id,
+                   key=key, value=value)
+    return type_id
+
+
+def test_get_pools_keeps_the_pools_a_volume_type_fits(lab):
+    type_id = _volume_type(lab, 'pair', lab_reschedule_pair='<is> True')
+    _volume_type(lab, 'any')
+    for name_or_id in ('pair', type_id):
+        reply = lab.call('get_pools', filters={'volume_type': name_or_id})
+        assert [p['name'] for p in reply] == ['lab@b1#lab'], name_or_id
+    assert [p['name'] for p in lab.call(
+        'get_pools', filters={'volume_type': 'any'})] == [
+        'lab@b1#lab', 'lab@b2#lab']
+
+
+def test_get_pools_with_an_unknown_or_deleted_type_is_not_found(lab):
+    type_id = _volume_type(lab, 'gone')
+    lab.db.execute('UPDATE volume_types SET deleted = true, '
+                   'deleted_at = now() WHERE id = :id', id=type_id)
+    for name_or_id in ('gone', type_id, 'never'):
+        # NOTE: fake:// hands the endpoint's exception over as it is.
+        with pytest.raises(Exception) as raised:
+            lab.call('get_pools', filters={'volume_type': name_or_id})
+        assert type(raised.value).__name__ == 'VolumeTypeNotFoundByName'
+        assert name_or_id in str(raised.value)
+
+
+def test_a_removed_services_row_is_made_again_by_the_heartbeat(lab):
+    # NOTE: what ``cinder-manage service remove`` does (service.destroy:
+    # a soft delete); Cinder's report_state then creates the row again.
+    old = lab.db.row(SCHEDULER_ROW + ' AND NOT deleted')
+    lab.db.execute('UPDATE services SET deleted = true, deleted_at = now() '
+                   'WHERE id = :id', id=old['id'])
+    lab.worker.report_state()
+    new = lab.db.row(SCHEDULER_ROW + ' AND NOT deleted')
+    assert new['id'] != old['id']
+    assert (new['host'], new['topic'], new['rpc_current_version']) == (
+        HOST, 'cinder-scheduler', '3.12')
+    assert lab.worker.service_ref.id == new['id']
+    lab.worker.report_state()
+    assert lab.db.row('SELECT report_count FROM services WHERE id = :id',
+                      id=new['id'])['report_count'] >= 1
+    # The volumes placed next are the new row's (workers.service_id).
+    volume_id = lab.db.add_volume(size=1)
+    ctxt, args = _create_args(volume_id)
+    lab.cast(ctxt, 'create_volume', **args)
+    worker = fixtures.wait_until(lambda: (lambda r: r if r['service_id']
+                                          else None)(lab.db.row(
+        'SELECT * FROM workers WHERE resource_id = :id', id=volume_id)),
+        what='the volume placed')
+    assert worker['service_id'] == new['id']
+
+
+def test_a_cast_failing_for_no_known_reason_is_rejected_after_3(lab,
+                                                                caplog):
+    # NOTE: a real error of no known kind: PostgreSQL refuses the update
+    # of this one volume with a syntax error (psycopg2 ProgrammingError,
+    # oslo.db's plain DBError), every time it is tried.
+    bad = lab.db.add_volume(size=1)
+    lab.db.execute(
+        "CREATE FUNCTION sw_refuse() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'injected' USING ERRCODE = '42601'; END $$ "
+        "LANGUAGE plpgsql")
+    lab.db.execute(
+        "CREATE TRIGGER sw_refuse BEFORE UPDATE ON volumes FOR EACH ROW "
+        "WHEN (OLD.id = '%s') EXECUTE FUNCTION sw_refuse()" % bad)
+    caplog.set_level('WARNING', logger='scheduler_worker')
+    ctxt, args = _create_args(bad)
+    lab.cast(ctxt, 'create_volume', **args)
+    [note] = lab.notifications.wait_for('scheduler.create_volume', 1)
+    assert note['priority'] == 'ERROR'
+    requeued = [r for r in caplog.records
+                if 'no known kind' in r.getMessage()]
+    rejected = [r for r in caplog.records
+                if r.getMessage().startswith('Rejecting message')]
+    assert (len(requeued), len(rejected)) == (2, 1)
+    assert 'DBError' in rejected[0].getMessage()
+    # The queue moves on: the next volume is placed.
+    good = lab.db.add_volume(size=1)
+    ctxt, args = _create_args(good)
+    lab.cast(ctxt, 'create_volume', **args)
+    fixtures.wait_until(lambda: lab.db.row(
+        'SELECT host FROM volumes WHERE id = :id', id=good)['host'],
+        what='the next volume placed')
+    assert [n['priority'] for n in lab.notifications.received
+            if n['priority'] == 'ERROR'] == ['ERROR']
+    assert lab.db.row('SELECT host FROM volumes WHERE id = :id',
+                      id=bad)['host'] is None

@@ -29,6 +29,7 @@ import uuid
 
 from oslo_db import api as oslo_db_api
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from scheduler_worker import exception
@@ -521,6 +522,35 @@ def reservations_expire(context) -> int:
         .order_by(table.c.id).with_for_update()).all()
     _reservations_rollback(context, rows)
     return len(rows)
+
+
+def _volume_type_where(context, where):
+    types = cinder.volume_types
+    return context.session.execute(
+        sa.select(types.c.id, types.c.name)
+        .where(_live(types), where).order_by(types.c.id).limit(1)).first()
+
+
+@oslo_db_api.safe_for_db_retry
+@main_context_manager.reader
+def volume_type_get_by_name_or_id(context,
+                                  name_or_id: str) -> dict[str, Any] | None:
+    """The live volume type with this id, else this name, as Cinder's
+    volume_types.get_by_name_or_id looks (an id only when uuid-like)."""
+    types = cinder.volume_types
+    row = None
+    if uuidutils.is_uuid_like(name_or_id):
+        row = _volume_type_where(context, types.c.id == name_or_id)
+    if row is None:
+        row = _volume_type_where(context, types.c.name == name_or_id)
+    if row is None:
+        return None
+    specs = cinder.volume_type_extra_specs
+    extra = context.session.execute(
+        sa.select(specs.c.key, specs.c.value)
+        .where(_live(specs), specs.c.volume_type_id == row.id)).all()
+    return {'id': row.id, 'name': row.name,
+            'extra_specs': {key: value for key, value in extra}}
 
 
 # Services: Cinder's services row, as cinder-scheduler writes it

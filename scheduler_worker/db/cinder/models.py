@@ -144,6 +144,21 @@ backups = sa.Table(
     sa.Column('project_id', sa.String(255)),
     *_bookkeeping())
 
+# get_pools' volume_type filter (reference §5.2): read only.
+volume_types = sa.Table(
+    'volume_types', metadata,
+    sa.Column('id', sa.String(36), primary_key=True),
+    sa.Column('name', sa.String(255)),
+    *_bookkeeping())
+
+volume_type_extra_specs = sa.Table(
+    'volume_type_extra_specs', metadata,
+    sa.Column('id', sa.Integer, primary_key=True),
+    sa.Column('volume_type_id', sa.String(36), nullable=False),
+    sa.Column('key', sa.String(255)),
+    sa.Column('value', sa.String(255)),
+    *_bookkeeping())
+
 alembic_version = sa.Table(
     'alembic_version', metadata,
     sa.Column('version_num', sa.String(32), primary_key=True))

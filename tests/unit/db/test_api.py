@@ -35,7 +35,7 @@ CINDER_ONLY = {'volume_extend_refused', 'cast_handled', 'snapshot_hand_off',
                # Issue 11: manage_existing, create_group, workers cleanup.
                'volume_managed', 'volume_manage_refused', 'group_hand_off',
                'group_refused', 'services_for_cleanup', 'workers_cleanup'}
-CINDER_ONLY |= {'volume_move_refused'}
+CINDER_ONLY |= {'volume_move_refused', 'volume_type_get_by_name_or_id'}
 
 
 def _facade_functions():
