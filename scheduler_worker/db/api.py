@@ -314,6 +314,8 @@ def volume_move_refused(context, volume_id: str, values: dict[str, Any],
     return _impl().volume_move_refused(context, volume_id, values,
                                        reservations, project_id, outbox,
                                        cast_key)
+
+
 # Cinder mode only, issue 11 (manage_existing, create_group); as the
 # functions above: one transaction with ``cast_key`` and ``outbox``.
 

@@ -693,6 +693,8 @@ def pool_get_all(context) -> list[dict[str, Any]]:
 
 # NOTE: what a refused retype or migration writes (reference §1.6, §1.7).
 _MOVE_REFUSED_COLUMNS = ('status', 'migration_status')
+
+
 # Issue 11: manage_existing, create_group (manage_existing_snapshot uses
 # cast_handled and snapshot_refused). Each one transaction with its cast
 # key and outbox rows, as the functions above.
@@ -740,6 +742,11 @@ def volume_move_refused(context, volume_id: str, values: dict[str, Any],
                    table.c.project_id == project_id, _live(table))
             .order_by(table.c.id).with_for_update()).all()
         _reservations_rollback(context, rows)
+
+
+@oslo_db_api.safe_for_db_retry
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
 def volume_manage_refused(context, volume_id: str, outbox,
                           cast_key: str) -> None:
     """The volume's status ``error_managing`` (reference §1.8)."""
