@@ -20,7 +20,6 @@ from oslo_utils import timeutils
 
 from scheduler_worker import exception
 from scheduler_worker import manageable
-from scheduler_worker import notifications
 from scheduler_worker import operations
 from scheduler_worker import volume_rpcapi
 from scheduler_worker.db import api as db
@@ -28,7 +27,6 @@ from scheduler_worker.objects import primitives
 from scheduler_worker.scheduler import driver
 from scheduler_worker.scheduler import hosts
 from scheduler_worker.scheduler import pool_state
-from scheduler_worker.scheduler import readiness as readiness_mod
 from scheduler_worker.scheduler import request as scheduler_request
 
 LOG = logging.getLogger(__name__)
@@ -104,31 +102,23 @@ def create_group_cast(group: primitives.Primitive) -> volume_rpcapi.Cast:
                               volume_rpcapi.VOLUME_VERSION)
 
 
-class Groups:
+class Groups(operations.CinderMethods):
     """create_group behind the manager's endpoint (Cinder mode)."""
-
-    def __init__(self, outbox: notifications.Outbox,
-                 scheduler: driver.FilterScheduler,
-                 readiness: readiness_mod.Readiness) -> None:
-        self.outbox = outbox
-        self.scheduler = scheduler
-        self.readiness = readiness
 
     def create_group(self, context, group: Any, group_spec: Any,
                      request_spec_list: Any) -> None:
         """Place the group on a backend every volume type fits, cast
         create_group there; none: Refused (group error)."""
-        data = operations._cinder_object(group, 'Group')
-        group_id = operations._uuid(data, 'id', 'group')
+        data = operations.cinder_object(group, 'Group')
+        group_id = operations.checked_uuid(data, 'id', 'group')
         group_spec, specs = checked_specs(group_spec, request_spec_list)
         key = 'create_group:%s' % group_id
         self.readiness.wait()
         try:
             pool = choose(self.scheduler, context, group_spec, specs)
         except exception.NoValidBackend as refusal:
-            if manageable.commit(self.outbox, context, key,
-                                 lambda: db.group_refused(
-                                     context, group_id, [], key), []):
+            if self._commit(context, key, lambda: db.group_refused(
+                    context, group_id, [], key), []):
                 LOG.error('Could not find a backend for group %s: %s',
                           group_id, refusal, context=context)
                 raise exception.Refused(refusal) from None
@@ -138,7 +128,6 @@ class Groups:
                                cluster_name=pool.cluster_name,
                                updated_at=volume_rpcapi.ovo_datetime(now))
         rows = create_group_cast(placed).stage(self.outbox, context)
-        manageable.commit(self.outbox, context, key,
-                          lambda: db.group_hand_off(
-                              context, group_id, pool.host,
-                              pool.cluster_name, now, rows, key), rows)
+        self._commit(context, key, lambda: db.group_hand_off(
+            context, group_id, pool.host, pool.cluster_name, now, rows,
+            key), rows)

@@ -14,7 +14,6 @@ leaves: a volume in ``error_managing`` (the notification says
 
 from typing import Any
 
-from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 from scheduler_worker import exception
@@ -25,7 +24,6 @@ from scheduler_worker.db import api as db
 from scheduler_worker.objects import primitives
 from scheduler_worker.scheduler import driver
 from scheduler_worker.scheduler import pool_state
-from scheduler_worker.scheduler import readiness as readiness_mod
 from scheduler_worker.scheduler import request as scheduler_request
 
 LOG = logging.getLogger(__name__)
@@ -61,8 +59,8 @@ def checked_ref(value: Any) -> dict[str, Any]:
 
 def backend_of(data: dict[str, Any]) -> str:
     """The volume's service_topic_queue: cluster_name or host."""
-    return operations._string(data.get('cluster_name') or data.get('host'),
-                              'the volume host')
+    return operations.checked_string(
+        data.get('cluster_name') or data.get('host'), 'the volume host')
 
 
 def place(scheduler: driver.FilterScheduler, context, backend: str,
@@ -113,39 +111,16 @@ def manage_existing_snapshot_cast(backend: str,
         volume_rpcapi.VOLUME_VERSION)
 
 
-def commit(outbox: notifications.Outbox, context, key: str, store,
-           rows) -> bool:
-    """Run one transaction; publish its rows. False: a redelivery."""
-    try:
-        store()
-    except db_exc.DBDuplicateEntry:
-        LOG.info('Cast %s was handled already: duplicate delivery, '
-                 'nothing to do', key, context=context)
-        return False
-    outbox.publish(rows)
-    return True
-
-
-class Manageable:
+class Manageable(operations.CinderMethods):
     """The Cinder-mode manage methods behind the manager's endpoints."""
-
-    def __init__(self, outbox: notifications.Outbox,
-                 scheduler: driver.FilterScheduler,
-                 readiness: readiness_mod.Readiness) -> None:
-        self.outbox = outbox
-        self.scheduler = scheduler
-        self.readiness = readiness
-
-    def _commit(self, context, key: str, store, rows) -> bool:
-        return commit(self.outbox, context, key, store, rows)
 
     def manage_existing(self, context, volume: Any, request_spec: Any
                         ) -> None:
         """Check the volume's backend, write the pool chosen, cast
         manage_existing to its service; refused: Refused (volume
         error_managing, ERROR scheduler.manage_existing)."""
-        data = operations._cinder_object(volume, 'Volume')
-        volume_id = operations._uuid(data, 'id', 'volume')
+        data = operations.cinder_object(volume, 'Volume')
+        volume_id = operations.checked_uuid(data, 'id', 'volume')
         backend = backend_of(data)
         spec = plain_request_spec(request_spec)
         size = requested_size(spec, 0)
@@ -189,9 +164,9 @@ class Manageable:
         """Check the volume's backend can hold the snapshot, cast
         manage_existing_snapshot to it; refused: Refused (snapshot error,
         ERROR scheduler.manage_existing_snapshot)."""
-        volume_data = operations._cinder_object(volume, 'Volume')
-        data = operations._cinder_object(snapshot, 'Snapshot')
-        snapshot_id = operations._uuid(data, 'id', 'snapshot')
+        volume_data = operations.cinder_object(volume, 'Volume')
+        data = operations.cinder_object(snapshot, 'Snapshot')
+        snapshot_id = operations.checked_uuid(data, 'id', 'snapshot')
         backend = backend_of(volume_data)
         reference = checked_ref(ref)
         spec = dict(plain_request_spec(request_spec),

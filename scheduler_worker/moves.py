@@ -18,7 +18,6 @@ allocation then counts.
 
 from typing import Any
 
-from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 from scheduler_worker import exception
@@ -27,11 +26,9 @@ from scheduler_worker import operations
 from scheduler_worker import volume_rpcapi
 from scheduler_worker.db import api as db
 from scheduler_worker.objects import primitives
-from scheduler_worker.scheduler import driver
 from scheduler_worker.scheduler import hosts
 from scheduler_worker.scheduler import pool_state
 from scheduler_worker.scheduler import pools as pools_mod
-from scheduler_worker.scheduler import readiness as readiness_mod
 from scheduler_worker.scheduler import request as scheduler_request
 
 LOG = logging.getLogger(__name__)
@@ -43,15 +40,9 @@ POLICIES = ('never', 'on-demand')
 MIGRATE_ERROR = 'scheduler.migrate_volume_to_host'
 RETYPE_ERROR = 'scheduler.retype'
 
-_cinder_object = operations._cinder_object
-_uuid = operations._uuid
-_string = operations._string
-_size = operations._size
-
-
 def _reservations(value: Any, what: str) -> list[str]:
     try:
-        return operations._reservations(value)
+        return operations.checked_reservations(value)
     except exception.Invalid:
         raise exception.Invalid(reason='%s must be a list of reservation '
                                 'ids' % what) from None
@@ -144,26 +135,8 @@ def migrate_target(candidates: list[pool_state.PoolState],
     return None
 
 
-class Moves:
+class Moves(operations.CinderMethods):
     """The Cinder-mode retype and migrations behind the endpoints."""
-
-    def __init__(self, outbox: notifications.Outbox,
-                 scheduler: driver.FilterScheduler,
-                 readiness: readiness_mod.Readiness) -> None:
-        self.outbox = outbox
-        self.scheduler = scheduler
-        self.readiness = readiness
-
-    def _commit(self, context, key: str, store, rows) -> bool:
-        """Run one transaction; publish its rows. False: a redelivery."""
-        try:
-            store()
-        except db_exc.DBDuplicateEntry:
-            LOG.info('Cast %s was handled already: duplicate delivery, '
-                     'nothing to do', key, context=context)
-            return False
-        self.outbox.publish(rows)
-        return True
 
     def _candidates(self, context, request) -> list[pool_state.PoolState]:
         try:
@@ -181,11 +154,11 @@ class Moves:
             reservations rolled back, ERROR scheduler.retype.
         :raises Invalid: the request cannot be read; nothing written.
         """
-        data = _cinder_object(volume, 'Volume')
-        volume_id = _uuid(data, 'id', 'volume')
-        current = _string(data.get('cluster_name') or data.get('host'),
-                          'the volume host')
-        size = _size(data.get('size'), 'volume size')
+        data = operations.cinder_object(volume, 'Volume')
+        volume_id = operations.checked_uuid(data, 'id', 'volume')
+        current = operations.checked_string(
+            data.get('cluster_name') or data.get('host'), 'the volume host')
+        size = operations.checked_size(data.get('size'), 'volume size')
         spec = _spec(request_spec)
         reservations = _reservations(spec.get('quota_reservations'),
                                      'quota_reservations')
@@ -198,7 +171,7 @@ class Moves:
         new_type = spec.get('volume_type')
         if new_type is not None:
             new_type = _volume_type(new_type, 'volume_type')
-            _uuid(new_type, 'id', 'volume_type')
+            operations.checked_uuid(new_type, 'id', 'volume_type')
         zones = spec.get('availability_zones')
         zones = [z for z in zones if isinstance(z, str) and z] \
             if isinstance(zones, list) else []
@@ -258,12 +231,12 @@ class Moves:
             scheduler.migrate_volume_to_host.
         :raises Invalid: the request cannot be read; nothing written.
         """
-        data = _cinder_object(volume, 'Volume')
-        volume_id = _uuid(data, 'id', 'volume')
-        _string(data.get('cluster_name') or data.get('host'),
-                'the volume host')
-        size = _size(data.get('size'), 'volume size')
-        backend = _string(backend, 'backend')
+        data = operations.cinder_object(volume, 'Volume')
+        volume_id = operations.checked_uuid(data, 'id', 'volume')
+        operations.checked_string(
+            data.get('cluster_name') or data.get('host'), 'the volume host')
+        size = operations.checked_size(data.get('size'), 'volume size')
+        backend = operations.checked_string(backend, 'backend')
         if not isinstance(force_copy, bool):
             raise exception.Invalid(reason='force_copy must be true or false')
         spec = _spec(request_spec)

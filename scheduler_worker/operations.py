@@ -33,7 +33,7 @@ LOG = logging.getLogger(__name__)
 BACKUP_NO_SERVICE = 'Service not found for creating backup.'
 
 
-def _cinder_object(value: Any, name: str) -> dict[str, Any]:
+def cinder_object(value: Any, name: str) -> dict[str, Any]:
     """The data of Cinder's ``name`` object 1.x; Invalid otherwise."""
     kind = frozenset({(primitives.CINDER_NAMESPACE, name)})
     if not isinstance(value, primitives.Primitive) or not value.is_a(kind) \
@@ -44,7 +44,7 @@ def _cinder_object(value: Any, name: str) -> dict[str, Any]:
     return value.data
 
 
-def _uuid(data: dict[str, Any], key: str, what: str) -> str:
+def checked_uuid(data: dict[str, Any], key: str, what: str) -> str:
     try:
         found = validation.check_uuid(key, data.get(key))
     except ValueError as exc:
@@ -54,20 +54,20 @@ def _uuid(data: dict[str, Any], key: str, what: str) -> str:
     return found
 
 
-def _string(value: Any, what: str) -> str:
+def checked_string(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise exception.Invalid(reason='%s must be a non-empty string' % what)
     return value
 
 
-def _size(value: Any, what: str) -> int:
+def checked_size(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise exception.Invalid(reason='%s must be a positive whole number '
                                 'of GiB' % what)
     return value
 
 
-def _reservations(value: Any) -> list[str]:
+def checked_reservations(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(
@@ -82,17 +82,39 @@ def _plain(value: Any) -> dict[str, Any]:
     return plain if isinstance(plain, dict) else {}
 
 
-class Operations:
-    """The Cinder-mode methods behind the manager's endpoints."""
+class CinderMethods:
+    """What every group of Cinder-mode methods works with: the outbox,
+    the filter scheduler, the start-up readiness; and how an outcome is
+    committed (one transaction with its cast key, then published)."""
+
+    def __init__(self, outbox: notifications.Outbox,
+                 scheduler: driver.FilterScheduler,
+                 readiness: readiness_mod.Readiness) -> None:
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.readiness = readiness
+
+    def _commit(self, context, key: str, store, rows) -> bool:
+        """Run one transaction; publish its rows. False: a redelivery."""
+        try:
+            store()
+        except db_exc.DBDuplicateEntry:
+            LOG.info('Cast %s was handled already: duplicate delivery, '
+                     'nothing to do', key, context=context)
+            return False
+        self.outbox.publish(rows)
+        return True
+
+
+class Operations(CinderMethods):
+    """extend_volume, create_snapshot, create_backup (Cinder mode)."""
 
     def __init__(self, outbox: notifications.Outbox,
                  scheduler: driver.FilterScheduler,
                  backup_registry: backups.BackupRegistry,
                  readiness: readiness_mod.Readiness) -> None:
-        self.outbox = outbox
-        self.scheduler = scheduler
+        super().__init__(outbox, scheduler, readiness)
         self.backups = backup_registry
-        self.readiness = readiness
 
     def _fits(self, context, backend: str, size: int,
               volume_type: dict[str, Any], spec: dict[str, Any]) -> bool:
@@ -110,29 +132,18 @@ class Operations:
             return False
         return True
 
-    def _commit(self, context, key: str, store, rows) -> bool:
-        """Run one transaction; publish its rows. False: a redelivery."""
-        try:
-            store()
-        except db_exc.DBDuplicateEntry:
-            LOG.info('Cast %s was handled already: duplicate delivery, '
-                     'nothing to do', key, context=context)
-            return False
-        self.outbox.publish(rows)
-        return True
-
     def extend_volume(self, context, volume: Any, new_size: Any,
                       reservations: Any, request_spec: Any) -> None:
         """Check room on the volume's pool, cast extend_volume to its
         service; no room: Refused (status restored, reservations rolled
         back, message 007/003, ERROR scheduler.extend_volume)."""
-        data = _cinder_object(volume, 'Volume')
-        volume_id = _uuid(data, 'id', 'volume')
-        backend = _string(data.get('cluster_name') or data.get('host'),
+        data = cinder_object(volume, 'Volume')
+        volume_id = checked_uuid(data, 'id', 'volume')
+        backend = checked_string(data.get('cluster_name') or data.get('host'),
                           'the volume host')
-        size = _size(data.get('size'), 'volume size')
-        new_size = _size(new_size, 'new_size')
-        reservations = _reservations(reservations)
+        size = checked_size(data.get('size'), 'volume size')
+        new_size = checked_size(new_size, 'new_size')
+        reservations = checked_reservations(reservations)
         spec = _plain(request_spec)
         key = 'extend_volume:%s:%d:%s' % (volume_id, new_size,
                                           context.request_id)
@@ -169,13 +180,13 @@ class Operations:
         """Check the volume's pool still has room for a copy, cast
         create_snapshot to its service; no room: Refused (snapshot error,
         ERROR scheduler.create_snapshot)."""
-        volume_data = _cinder_object(volume, 'Volume')
-        data = _cinder_object(snapshot, 'Snapshot')
-        snapshot_id = _uuid(data, 'id', 'snapshot')
-        backend = _string(backend, 'backend')
+        volume_data = cinder_object(volume, 'Volume')
+        data = cinder_object(snapshot, 'Snapshot')
+        snapshot_id = checked_uuid(data, 'id', 'snapshot')
+        backend = checked_string(backend, 'backend')
         spec = _plain(request_spec)
         properties = spec.get('volume_properties') or {}
-        size = _size(properties.get('size', volume_data.get('size')),
+        size = checked_size(properties.get('size', volume_data.get('size')),
                      'volume size')
         key = 'create_snapshot:%s' % snapshot_id
         self.readiness.wait()
@@ -206,9 +217,9 @@ class Operations:
         """Choose a backup service in the volume's zone, cast create_backup
         to it; none: Refused (backup error, volume status given back,
         message 013/024; no notification, as Cinder)."""
-        data = _cinder_object(backup, 'Backup')
-        backup_id = _uuid(data, 'id', 'backup')
-        volume_id = _uuid(data, 'volume_id', 'backup')
+        data = cinder_object(backup, 'Backup')
+        backup_id = checked_uuid(data, 'id', 'backup')
+        volume_id = checked_uuid(data, 'volume_id', 'backup')
         key = 'create_backup:%s' % backup_id
         host = data.get('host')
         if not host:
