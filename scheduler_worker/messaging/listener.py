@@ -249,14 +249,16 @@ class CastListener(amqpdriver.AMQPListener):
 def _bytes_waiting(kombu_connection, wait: float = 0) -> bool:
     """Whether a frame has begun to arrive (buffered, or on the socket),
     or does within ``wait`` seconds."""
+    # NOTE: kombu's ``_connection``, not its ``connection`` property,
+    # which would reconnect here, outside the driver's reconnection logic.
+    # Whatever is amiss (no connection, a closed socket), drain_events()
+    # runs into it too, where the caller handles it.
     try:
-        transport = kombu_connection.connection.transport
+        transport = kombu_connection._connection.transport
         if transport._read_buffer:
             return True
         return bool(select.select([transport.sock], [], [], wait)[0])
-    except (AttributeError, OSError, ValueError):
-        # NOTE: no connection, or a closed socket: drain_events() says
-        # what went wrong (and poll() deals with it).
+    except Exception:
         return True
 
 
