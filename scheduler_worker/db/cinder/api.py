@@ -186,26 +186,30 @@ def _volume_update(context, volume_id: str, values: dict[str, Any]) -> None:
         raise exception.VolumeNotFound(volume_id=volume_id)
 
 
-def _workers_claim(context, volume_id: str, service_id: int) -> None:
-    """Claim the volume's workers row as Cinder's set_worker does.
-
-    The row cinder-api inserted (or that a reschedule reset) gets our
-    service id and a bumped race_preventer; a missing row is inserted
-    with our service id (reference §4.1, §4.3).
-    """
+def _workers_set(context, resource_type: str, resource_id: str,
+                 service_id: int | None) -> None:
+    """A resource's workers row in status creating, owned by
+    ``service_id``, race_preventer bumped; inserted when missing
+    (Cinder's set_worker and create_worker, reference §4.1, §4.3)."""
     now = timeutils.utcnow()
     result = context.session.execute(
         sa.update(_WORKERS)
-        .where(_WORKERS.c.resource_type == 'Volume',
-               _WORKERS.c.resource_id == volume_id)
+        .where(_WORKERS.c.resource_type == resource_type,
+               _WORKERS.c.resource_id == resource_id)
         .values(service_id=service_id, status='creating',
                 race_preventer=_WORKERS.c.race_preventer + 1,
                 updated_at=now))
     if result.rowcount == 0:
         context.session.execute(sa.insert(_WORKERS).values(
-            resource_type='Volume', resource_id=volume_id,
+            resource_type=resource_type, resource_id=resource_id,
             status='creating', service_id=service_id, race_preventer=0,
             created_at=now, updated_at=now, deleted=False))
+
+
+def _workers_claim(context, volume_id: str, service_id: int) -> None:
+    """Claim the volume's workers row as Cinder's set_worker does: the
+    row cinder-api inserted (or a reschedule reset) gets our service id."""
+    _workers_set(context, 'Volume', volume_id, service_id)
 
 
 def _workers_delete(context, resource_type: str, resource_id: str) -> None:
@@ -422,19 +426,7 @@ def snapshot_hand_off(context, snapshot_id: str, outbox,
     """
     _stage(context, cast_key, outbox)
     _snapshot_live(context, snapshot_id)
-    now = timeutils.utcnow()
-    result = context.session.execute(
-        sa.update(_WORKERS)
-        .where(_WORKERS.c.resource_type == 'Snapshot',
-               _WORKERS.c.resource_id == snapshot_id)
-        .values(service_id=None, status='creating',
-                race_preventer=_WORKERS.c.race_preventer + 1,
-                updated_at=now))
-    if result.rowcount == 0:
-        context.session.execute(sa.insert(_WORKERS).values(
-            resource_type='Snapshot', resource_id=snapshot_id,
-            status='creating', service_id=None, race_preventer=0,
-            created_at=now, updated_at=now, deleted=False))
+    _workers_set(context, 'Snapshot', snapshot_id, None)
 
 
 @oslo_db_api.safe_for_db_retry
