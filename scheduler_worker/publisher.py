@@ -323,7 +323,12 @@ class _ConfirmChannel:
     """
 
     def __init__(self, rabbit) -> None:
-        self._connection = rabbit.connection.connection
+        # NOTE: kombu's ``connection`` property would open a new connection
+        # if the driver's were gone, which the driver would not know of.
+        if not rabbit.connection.connected:
+            raise amqp_exceptions.RecoverableConnectionError(
+                'the connection closed under the publish')
+        self._connection = rabbit.connection._connection
         self.channel = self._connection.channel()
         self.published = 0
         self.confirms: _Confirms | None = None

@@ -227,8 +227,8 @@ class CastListener(amqpdriver.AMQPListener):
         once none do, the batch is handed over. A cast alone in the queue
         is handled at once, with no window spent waiting for company.
 
-        Straight from kombu, without the driver's reconnection wrapper: any
-        error ends the batch, and the next consume() deals with it.
+        Straight from py-amqp, without the driver's reconnection wrapper:
+        any error ends the batch, and the next consume() deals with it.
         """
         # NOTE: self.conn (watched) is the driver's connection context;
         # its connection is the driver's Connection, which wraps kombu's.
@@ -240,26 +240,46 @@ class CastListener(amqpdriver.AMQPListener):
             # blocking and spins on EAGAIN until a half-read frame is whole.
             if left <= 0 or not _bytes_waiting(kombu_connection):
                 return
+            amqp_connection = _live(kombu_connection)
+            if amqp_connection is None:
+                return
             try:
-                kombu_connection.drain_events(timeout=left)
+                kombu_connection.transport.drain_events(amqp_connection,
+                                                        timeout=left)
             except Exception:
                 return
+
+
+def _live(kombu_connection):
+    """kombu's live py-amqp connection, or None: never a new one.
+
+    NOTE: kombu's ``connection`` property, which its drain_events() reads,
+    opens a new connection when the current one is gone (a broker
+    restart), behind the driver's back: the driver then finds a connected
+    kombu connection, never reconnects nor sends basic.consume again, and
+    polls a connection with no channel and no consumer for ever.
+    """
+    if not kombu_connection.connected:
+        return None
+    return kombu_connection._connection
 
 
 def _bytes_waiting(kombu_connection, wait: float = 0) -> bool:
     """Whether a frame has begun to arrive (buffered, or on the socket),
     or does within ``wait`` seconds."""
     # NOTE: kombu's ``_connection``, not its ``connection`` property,
-    # which would reconnect here, outside the driver's reconnection logic.
-    # Whatever is amiss (no connection, a closed socket), drain_events()
-    # runs into it too, where the caller handles it.
+    # which would reconnect here (see _live). A connection that is gone
+    # has nothing waiting: the driver's next consume() reconnects.
+    amqp_connection = _live(kombu_connection)
+    if amqp_connection is None:
+        return False
     try:
-        transport = kombu_connection._connection.transport
+        transport = amqp_connection.transport
         if transport._read_buffer:
             return True
         return bool(select.select([transport.sock], [], [], wait)[0])
     except Exception:
-        return True
+        return False
 
 
 class GatedListenerAdapter(driver_base.PollStyleListenerAdapter):
