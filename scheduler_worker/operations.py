@@ -144,7 +144,8 @@ class Operations(CinderMethods):
         size = checked_size(data.get('size'), 'volume size')
         new_size = checked_size(new_size, 'new_size')
         reservations = checked_reservations(reservations)
-        spec = _plain(request_spec)
+        # NOTE: as Cinder's append_operation_type: the filters read it.
+        spec = dict(_plain(request_spec), operation='extend_volume')
         key = 'extend_volume:%s:%d:%s' % (volume_id, new_size,
                                           context.request_id)
         volume_type = spec.get('volume_type') or {}

@@ -12,6 +12,7 @@ import os
 import uuid
 
 import oslo_messaging
+from oslo_utils import timeutils
 import pytest
 
 from scheduler_worker import service
@@ -284,6 +285,56 @@ def test_extend_without_room_restores_the_volume_as_cinder_does(lab):
     assert lab.db.row("SELECT event_id FROM messages WHERE resource_uuid = "
                       ":id", id=volume_id)['event_id'] == \
         'VOLUME_VOLUME_007_003'
+    assert lab.volume['b1'].casts == []
+
+
+def _report_no_online_extend(lab, backend: str) -> None:
+    """The backend's next report says it cannot extend attached volumes."""
+    for message in _wire('startup'):
+        body = copy.deepcopy(message['message'])
+        args = body.get('args', {})
+        if body.get('method') == 'update_service_capabilities' and \
+                args.get('host') == 'lab@' + backend and \
+                args.get('service_name') == 'volume':
+            # NOTE: a pool's own capability, as drivers report it (Cinder
+            # adds only a few backend-level values to a pool's).
+            for pool in args['capabilities']['pools']:
+                pool['online_extend_support'] = False
+            args['timestamp'] = timeutils.utcnow().isoformat()
+            lab.cast(_context(body), 'update_service_capabilities',
+                     version='3.3', **args)
+            return
+    raise AssertionError('no report of %s in the wire samples' % backend)
+
+
+@pytest.mark.parametrize('attach_status,handed_over', [
+    ('attached', False), ('detached', True)])
+def test_an_attached_volume_extends_only_where_the_backend_can_online(
+        lab, attach_status, handed_over):
+    _report_no_online_extend(lab, 'b1')
+    fixtures.wait_until(lambda: [
+        p for p in lab.call('get_pools')
+        if p['capabilities'].get('online_extend_support') is False],
+        what='the new report of b1')
+    previous = 'in-use' if attach_status == 'attached' else 'available'
+    message, volume_id = _placed_volume(
+        lab, status='extending', previous_status=previous,
+        attach_status=attach_status)
+    args = message['args']
+    args['request_spec']['volume_properties'][
+        'attach_status'] = attach_status
+    lab.cast(_context(message), 'extend_volume', volume=args['volume'],
+             new_size=2, reservations=None,
+             request_spec=args['request_spec'], filter_properties=None)
+    if handed_over:
+        [cast] = lab.volume['b1'].wait_for(1)
+        assert cast['method'] == 'extend_volume'
+        return
+    [note] = lab.notifications.wait_for('scheduler.extend_volume', 1)
+    assert note['payload']['state'] == {'status': 'in-use',
+                                        'previous_status': None}
+    assert lab.db.row('SELECT status FROM volumes WHERE id = :id',
+                      id=volume_id)['status'] == 'in-use'
     assert lab.volume['b1'].casts == []
 
 

@@ -69,3 +69,48 @@ def test_explanation_names_the_unmet_specs():
             context=None, size=1, volume_type=volume_type))
     assert explained == ('No backend meets the extra specs of volume type '
                          '"gold": volume_backend_name=ceph')
+
+
+def _extend(attach_status):
+    return request.VolumeRequest(
+        context=None, size=1, volume_type={'name': 'gold'}, request_spec={
+            'operation': 'extend_volume',
+            'volume_properties': {'attach_status': attach_status}})
+
+
+@pytest.mark.parametrize('online,attach_status,expected', [
+    (False, 'attached', False),
+    (False, 'reserved', False),
+    (False, 'detached', True),
+    (True, 'attached', True),
+    (None, 'attached', True)])
+def test_an_attached_volume_extends_only_where_online_extend_works(
+        online, attach_status, expected):
+    # NOTE: Cinder's rule: a backend can extend online unless it says
+    # online_extend_support False (None: it reports nothing).
+    extra = {} if online is None else {'online_extend_support': online}
+    report = fixtures.lvm_capabilities(fixtures.lvm_pool('lvm', 100, **extra))
+    verdict = capabilities.CapabilitiesFilter(
+        fixtures.make_conf()).backend_passes(
+            fixtures.pool(report), _extend(attach_status))
+    assert verdict is expected
+
+
+def test_online_extend_matters_only_to_an_extend():
+    report = fixtures.lvm_capabilities(fixtures.lvm_pool(
+        'lvm', 100, online_extend_support=False))
+    create = request.VolumeRequest(
+        context=None, size=1, volume_type={'name': 'gold'}, request_spec={
+            'operation': 'create_volume',
+            'volume_properties': {'attach_status': 'attached'}})
+    assert capabilities.CapabilitiesFilter(
+        fixtures.make_conf()).backend_passes(fixtures.pool(report), create)
+
+
+def test_the_explanation_says_the_backend_cannot_extend_online():
+    report = fixtures.lvm_capabilities(fixtures.lvm_pool(
+        'lvm', 100, online_extend_support=False))
+    explained = capabilities.CapabilitiesFilter(
+        fixtures.make_conf()).explain([fixtures.pool(report)],
+                                      _extend('attached'))
+    assert 'online_extend_support' in explained
