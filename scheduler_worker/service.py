@@ -208,7 +208,8 @@ class WorkerService(service.Service):
         endpoint = manager.SchedulerManager(
             creator, registry, backup_registry, self._readiness, ops,
             volume_types=(db.volume_type_get_by_name_or_id
-                          if self.cinder else None))
+                          if self.cinder else None),
+            service_down_time=self.conf.service_down_time)
         return rpc_server.get_rpc_server(
             transport, self.topic, self.host,
             [endpoint, admin.AdminEndpoint(self.conf, scheduler)],

@@ -1,8 +1,10 @@
-"""The worker's start-up cleanup in Cinder mode, on Cinder 29's schema.
+"""Workers cleanup in Cinder mode, on Cinder 29's schema: at start, and
+which services work_cleanup takes for dead.
 
 As Cinder's CleanableManager.init_host, a (re)started worker cleans the
 workers rows naming its own services row: what a killed previous run of
 the same service left. Rows of other services are theirs to clean.
+(work_cleanup itself: tests/integration/test_cinder_mode_manage.py.)
 """
 
 import datetime
@@ -16,6 +18,7 @@ from scheduler_worker import volume_rpcapi
 from scheduler_worker.db import api as db
 from tests import fixtures
 from tests.integration import test_cinder_mode as base
+from tests.integration import test_cinder_mode_manage as manage
 
 
 def _left_by(lab, service_id: int, host: str = 'lab@b1#lab') -> str:
@@ -108,5 +111,25 @@ def test_the_start_up_cleanup_leaves_rows_of_a_live_cast_alone(cinder_db):
         fixtures.wait_until(lambda: (_workers_row(lab, volume_id) or {})
                             .get('service_id') == lab.worker.service_ref.id,
                             what='the volume placed')
+    finally:
+        lab.stop()
+
+
+def test_work_cleanup_tells_a_dead_service_by_service_down_time(cinder_db):
+    # NOTE: a volume service silent for 90 s: down by Cinder's
+    # service_down_time (60 s, ours by default), as cinder-api lists it;
+    # up still by the 180 s a backend's capability report lasts.
+    lab = base.Lab(cinder_db)
+    try:
+        seen = timeutils.utcnow() - datetime.timedelta(seconds=90)
+        lab.db.add('services', host='lab@b9', binary='cinder-volume',
+                   topic='cinder-volume', report_count=1, disabled=False,
+                   uuid=str(uuid.uuid4()), availability_zone='nova',
+                   frozen=False, updated_at=seen, created_at=seen)
+        ctxt, request = manage._cleanup_request(binary='cinder-volume')
+        requested, unavailable = lab.client.prepare(version='3.4').call(
+            ctxt, 'work_cleanup', cleanup_request=request)
+        assert requested == []
+        assert [base._data(s)['host'] for s in unavailable] == ['lab@b9']
     finally:
         lab.stop()
