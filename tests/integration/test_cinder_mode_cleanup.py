@@ -64,8 +64,8 @@ def _status(lab, volume_id: str) -> str:
                       id=volume_id)['status']
 
 
-def test_a_restarted_worker_cleans_what_its_killed_run_left(cinder_db):
-    lab = base.Lab(cinder_db)
+def test_a_restarted_worker_cleans_what_its_killed_run_left(cinder_any_db):
+    lab = base.Lab(cinder_any_db)
     try:
         own = lab.worker.service_ref.id
         lab.worker.stop()

@@ -12,6 +12,7 @@ it was creating to ``error``.
 """
 
 import os
+import time
 
 from tests.interop import cinderconf
 from tests.interop import rest
@@ -29,6 +30,12 @@ def _listed(services: list[dict]) -> set[tuple[str, str]]:
 def _volume_services(lab) -> dict[str, str]:
     return {s['host']: s['state'] for s in lab.client.services(
         'cinder-volume', microversion=rest.BEFORE_BACKEND_STATE)}
+
+
+def _do_cleanups(lab, since: float) -> set[tuple[str, str]]:
+    """(routing key, version) of the do_cleanup casts seen since then."""
+    return {(record['routing_key'], record['message'].get('version'))
+            for record in lab.tap.matching('do_cleanup', since=since)}
 
 
 def _hanging_volume(lab) -> dict:
@@ -56,6 +63,7 @@ def test_cleanup_after_a_volume_service_died_mid_create(lab):
 
         # The scheduler finds the dead services but has nobody to send
         # their cleanup to: it lists them unavailable, changes nothing.
+        asked = time.time()
         reply = lab.client.workers_cleanup()
         assert (_listed(reply['cleaning']),
                 _listed(reply['unavailable'])) == (set(), VOLUME_HOSTS)
@@ -65,6 +73,7 @@ def test_cleanup_after_a_volume_service_died_mid_create(lab):
         assert lab.client.workers_cleanup(resource_id=volume['id']) == {
             'cleaning': [], 'unavailable': []}
         assert lab.client.show_volume(volume['id'])['status'] == 'creating'
+        assert _do_cleanups(lab, asked) == set()
     finally:
         volume_service.start()
 
@@ -78,9 +87,16 @@ def test_cleanup_after_a_volume_service_died_mid_create(lab):
     # for the live volume services, the scheduler sends each its cleanup.
     assert lab.client.workers_cleanup() == {'cleaning': [],
                                             'unavailable': []}
+    asked = time.time()
     reply = lab.client.workers_cleanup(binary='cinder-volume', is_up=True)
     assert (_listed(reply['cleaning']), _listed(reply['unavailable'])) == (
         VOLUME_HOSTS, set())
+    # NOTE: one do_cleanup 3.7 to each volume service's own queue.
+    wanted = {('cinder-volume.%s.lab' % host, '3.7')
+              for host, _ in VOLUME_HOSTS}
+    rest.CinderClient.wait_for(lambda: _do_cleanups(lab, asked),
+                               lambda seen: seen == wanted, 30,
+                               'the do_cleanup casts %s' % sorted(wanted))
     assert lab.client.show_volume(volume['id'])['status'] == 'error'
     # The lab goes on creating volumes.
     again = lab.client.create_volume(1, name='after-cleanup')
