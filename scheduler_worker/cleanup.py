@@ -15,7 +15,12 @@ do_cleanup (the casts to cinder-scheduler) cleans the workers rows of
 the service it names in ONE transaction (db.workers_cleanup): each row is
 claimed for this worker, a Volume still ``creating`` goes to ``error``
 and the row is deleted. No message, no notification, no quota change;
-capacity is derived, so nothing of the worker's own needs undoing.
+capacity is derived, so nothing of the worker's own needs undoing. A
+volume whose create_volume hand-off is still in the outbox is not
+cleaned: that cast is committed work the relay sends, not work lost.
+
+At start (clean_own), as Cinder's CleanableManager.init_host, the same
+cleanup of the rows naming the worker's own services row.
 """
 
 import datetime
@@ -183,12 +188,27 @@ class Cleanup:
         data = cleanup_request(request).data
         filters = {name: data.get(name) for name in (
             'resource_type', 'resource_id', 'service_id')}
-        done = db.workers_cleanup(context, self.service_id, filters,
-                                  until(data) or timeutils.utcnow())
-        for row in done:
-            if row['cleaned']:
-                LOG.info('Cleaning %s with id %s and status %s',
-                         row['resource_type'], row['resource_id'],
-                         row['status'], context=context)
-        LOG.info('Service %s cleanup completed: %d workers rows',
-                 data.get('service_id'), len(done), context=context)
+        clean(context, self.service_id, filters,
+              until(data) or timeutils.utcnow())
+
+
+def clean(context, claimer_id: int, filters: dict[str, Any],
+          until_: datetime.datetime) -> int:
+    """db.workers_cleanup, logged as Cinder logs it; rows cleaned."""
+    done = db.workers_cleanup(context, claimer_id, filters, until_)
+    for row in done:
+        if row['cleaned']:
+            LOG.info('Cleaning %s with id %s and status %s',
+                     row['resource_type'], row['resource_id'],
+                     row['status'], context=context)
+    LOG.info('Service %s cleanup completed: %d workers rows',
+             filters.get('service_id'), len(done), context=context)
+    return len(done)
+
+
+def clean_own(context, service_id: int) -> int:
+    """At start: the workers rows naming our own services row, what a
+    previous run of this service left (Cinder's CleanableManager.init_host,
+    a do_cleanup of its own service id until now). Rows cleaned."""
+    return clean(context, service_id, {'service_id': service_id},
+                 timeutils.utcnow())

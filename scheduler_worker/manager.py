@@ -53,16 +53,19 @@ class SchedulerManager:
                  backup_registry: backups.BackupRegistry | None = None,
                  readiness: readiness_mod.Readiness | None = None,
                  operations: operations_mod.Operations | None = None,
-                 volume_types=None) -> None:
+                 volume_types=None, service_down_time: int = 60) -> None:
         """``operations`` (extend, snapshot, backup) exist in Cinder mode
         only; ``volume_types(context, name_or_id)`` finds a volume type
-        for get_pools' filter (None: no type is known)."""
+        for get_pools' filter (None: no type is known);
+        ``service_down_time`` (s) tells a live services row from a dead
+        one for work_cleanup, as Cinder's option of that name."""
         self._creator = creator
         self._registry = registry
         self._backups = backup_registry or backups.BackupRegistry(0)
         self._readiness = readiness or readiness_mod.Readiness(0)
         self._operations = operations
         self._volume_types = volume_types
+        self._service_down_time = service_down_time
 
     @oslo_messaging.expected_exceptions(exception.Invalid)
     def update_service_capabilities(self, context, service_name=None,
@@ -334,7 +337,7 @@ class SchedulerManager:
     def _cleanup(self, method: str) -> cleanup_mod.Cleanup:
         ops = self._cinder_only(method)
         return cleanup_mod.Cleanup(ops.outbox, self._creator.mode.service_id,
-                                   ops.scheduler.down_time)
+                                   self._service_down_time)
 
     def work_cleanup(self, context, cleanup_request=None,
                      **kwargs) -> list[list[dict]]:

@@ -13,6 +13,7 @@ from oslo_service import service
 from oslo_utils import timeutils
 
 from scheduler_worker import admin
+from scheduler_worker import cleanup
 from scheduler_worker import context
 from scheduler_worker import exception
 from scheduler_worker import manager
@@ -128,6 +129,11 @@ class WorkerService(service.Service):
             context.get_admin_context(), self.host, self.binary, self.topic)
         self.outbox = notifications.Outbox(self.conf, notification_transport,
                                            self.host, rpc_transport=transport)
+        if self.cinder:
+            # NOTE: before the relay: a hand-off still in the outbox is
+            # left to it (db.workers_cleanup); once sent, its volume
+            # would look abandoned until its volume service claims it.
+            self.clean_own_workers()
         # NOTE: what a previous run committed but could not publish goes
         # out before anything new.
         self.outbox.relay()
@@ -169,6 +175,21 @@ class WorkerService(service.Service):
         LOG.info('%s consuming topic %s as host %s', self.binary,
                  self.topic, self.host)
 
+    def clean_own_workers(self) -> None:
+        """Cinder's start-up cleanup (CleanableManager.init_host): the
+        workers rows naming our services row are what a previous run of
+        this service left; volumes it left ``creating`` go to ``error``.
+
+        A failure is logged, not raised: the rows stay for a
+        ``POST /workers/cleanup``, and the worker serves meanwhile.
+        """
+        try:
+            cleanup.clean_own(context.get_admin_context(),
+                              self.service_ref.id)
+        except Exception:
+            LOG.exception('The start-up cleanup of the workers rows of '
+                          'service %s failed', self.service_ref.id)
+
     def _rpc_server_for(self, transport) -> rpc_server.RPCServer:
         group = self.conf.scheduler
         scheduler = driver.FilterScheduler(self.conf)
@@ -187,7 +208,8 @@ class WorkerService(service.Service):
         endpoint = manager.SchedulerManager(
             creator, registry, backup_registry, self._readiness, ops,
             volume_types=(db.volume_type_get_by_name_or_id
-                          if self.cinder else None))
+                          if self.cinder else None),
+            service_down_time=self.conf.service_down_time)
         return rpc_server.get_rpc_server(
             transport, self.topic, self.host,
             [endpoint, admin.AdminEndpoint(self.conf, scheduler)],

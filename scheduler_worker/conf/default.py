@@ -30,7 +30,10 @@ default_opts = [
         default=60,
         min=1,
         help='Seconds without a heartbeat after which a worker is shown '
-             'as down. Should be several times report_interval.'),
+             'as down. Should be several times report_interval. In '
+             'Cinder mode also what tells a live Cinder service from a '
+             'dead one for POST /workers/cleanup: keep it equal to '
+             'cinder.conf\'s service_down_time.'),
     cfg.IntOpt(
         'workers',
         default=1,

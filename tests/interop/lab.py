@@ -70,7 +70,7 @@ def worker_conf_path(lab: 'CinderLab') -> str:
 
 def write_worker_conf(lab: 'CinderLab') -> str:
     """What a Cinder operator writes for our worker, and nothing else but
-    one heartbeat knob.
+    the heartbeat knobs.
 
     The four settings of the README's "Running in a Cinder cloud" plus
     ``host`` (the services row and the server queue, as cinder.conf's
@@ -84,7 +84,10 @@ def write_worker_conf(lab: 'CinderLab') -> str:
             # cinder.conf (report_interval 2, service_down_time 20). With
             # our default of 10 s, two late beats under load (seen up to
             # 8.5 s late) would list the scheduler down while it runs.
-            'report_interval': cinderconf.REPORT_INTERVAL},
+            'report_interval': cinderconf.REPORT_INTERVAL,
+            # NOTE: and cinder.conf's service_down_time, by which Cinder's
+            # scheduler tells dead services for POST /workers/cleanup.
+            'service_down_time': cinderconf.SERVICE_DOWN_TIME},
         'scheduler': {'topic': 'cinder-scheduler'},
         'database': {'backend': 'cinder', 'connection': lab.db_url}})
 

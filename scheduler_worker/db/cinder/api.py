@@ -64,6 +64,10 @@ _VOLUMES = cinder.volumes
 _SERVICES = cinder.services
 _WORKERS = cinder.workers
 _POOLS = models.Pool.__table__
+_OUTBOX = models.OutboxMessage.__table__
+# NOTE: publisher.RPC_CAST, the kind of an outbox row that is a cast (the
+# publisher sits above the database layer).
+OUTBOX_RPC_CAST = 'rpc_cast'
 _HANDLED = models.HandledCast.__table__
 
 
@@ -809,6 +813,23 @@ def services_for_cleanup(context, filters: dict[str, Any],
     return [row for row in rows if is_up is None or row['is_up'] == is_up]
 
 
+def _handing_off():
+    """Whether a workers row's Volume has its create_volume hand-off still
+    in the outbox (committed, not yet confirmed by the broker).
+
+    Such a row is the worker's own committed outcome: the relay (any
+    worker's) sends the cast, and the volume service then claims the row.
+    Set to error now, the volume would be created anyway by the cast that
+    follows. (The volume id and the method name are in the row's body,
+    the message as it goes on the wire.)
+    """
+    return sa.exists().where(
+        _WORKERS.c.resource_type == 'Volume',
+        _OUTBOX.c.kind == OUTBOX_RPC_CAST,
+        _OUTBOX.c.body.contains('create_volume'),
+        _OUTBOX.c.body.contains(_WORKERS.c.resource_id))
+
+
 @oslo_db_api.safe_for_db_retry
 @oslo_db_api.retry_on_deadlock
 @main_context_manager.writer
@@ -821,15 +842,19 @@ def workers_cleanup(context, claimer_id: int,
     updated at or before ``until``, SENTINEL excluded, are claimed for
     ``claimer_id`` (race_preventer + 1); a Volume still in the row's
     status ``creating`` goes to ``error``; every claimed row is deleted.
-    Returns the rows cleaned (resource_type, resource_id, status, and
-    ``cleaned``: whether the resource was set to error)."""
+    A Volume whose create_volume hand-off is still in the outbox is left
+    alone (_handing_off). Returns the rows cleaned (resource_type,
+    resource_id, status, and ``cleaned``: whether the resource was set to
+    error)."""
     query = sa.select(_WORKERS).where(
-        _WORKERS.c.resource_type != 'SENTINEL', _WORKERS.c.updated_at <= until)
+        _WORKERS.c.resource_type != 'SENTINEL', _WORKERS.c.updated_at <= until,
+        sa.not_(_handing_off()))
     for name in ('resource_type', 'resource_id', 'service_id'):
         if filters.get(name) is not None:
             query = query.where(_WORKERS.c[name] == filters[name])
     rows = context.session.execute(
-        query.order_by(_WORKERS.c.id).with_for_update(skip_locked=True)).all()
+        query.order_by(_WORKERS.c.id).with_for_update(
+            skip_locked=True, of=_WORKERS)).all()
     now = timeutils.utcnow()
     done = []
     for row in rows:

@@ -12,6 +12,10 @@ through os-brick's ``local`` connector:
   volumes and snapshots (files dropped in ``lab_data_dir/manageable/``),
   and migration to another lab backend by moving the file (its
   ``location_info`` names the directory).
+  A volume whose name starts with ``lab-hang`` is never finished: its
+  create drops ``creating-<id>`` in ``lab_data_dir`` (saying the driver is
+  in the middle of it) and waits, so that a test can kill cinder-volume
+  mid-create.
 * ``FailingLabDriver``: the same pool, but every create fails, so that
   cinder-volume sends the volume back to the scheduler.
 """
@@ -19,6 +23,7 @@ through os-brick's ``local`` connector:
 import os
 import shutil
 import threading
+import time
 
 from cinder import exception
 from cinder.volume import driver
@@ -28,6 +33,10 @@ from oslo_log import log as logging
 LOG = logging.getLogger(__name__)
 
 KIB_PER_GIB = 1024
+HANG_PREFIX = 'lab-hang'
+# NOTE: long enough for any test to kill the service meanwhile, bounded
+# so that a forgotten one does not hold a greenthread for ever.
+HANG_SECONDS = 600
 
 lab_opts = [
     cfg.IntOpt('lab_capacity_gb', default=100, min=1,
@@ -123,7 +132,19 @@ class LabDriver(driver.VolumeDriver):
                 data='lab_data_dir %s is missing' % self._dir)
 
     def create_volume(self, volume):
+        if (volume.display_name or '').startswith(HANG_PREFIX):
+            self._hang(volume)
         self._write(self._volume_path(volume), volume.size)
+
+    def _hang(self, volume) -> None:
+        """Stay in the middle of this create (see the module's doc)."""
+        marker = self._path('creating-%s' % volume.id)
+        with open(marker, 'w'):
+            pass
+        LOG.warning('lab: hanging in the create of %s', volume.id)
+        deadline = time.monotonic() + HANG_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
 
     def create_volume_from_snapshot(self, volume, snapshot):
         self._write(self._volume_path(volume), volume.size,
