@@ -102,6 +102,8 @@ class SchedulerManager:
             # within its interval, and a retried snapshot would be stale.
             LOG.warning('Capabilities of %s not stored: %s', host, exc)
             return
+        # NOTE: the next placing sees the report at once.
+        self._creator.scheduler.forget_pools()
         if service_name == backends.VOLUME_SERVICE:
             self._readiness.reported()
 

@@ -250,6 +250,15 @@ def log_created(context, volume) -> None:
              context=context)
 
 
+def _claimed_sizes(plan: list['_Placement']) -> dict[Any, int]:
+    """GiB a committed plan claimed, by pool id."""
+    sizes: collections.Counter = collections.Counter()
+    for placement in plan:
+        if placement.pool is not None:
+            sizes[placement.pool.id] += placement.item.request.size
+    return sizes
+
+
 class VolumeCreator:
     """Turns create_volume casts into volume rows and notifications."""
 
@@ -338,6 +347,7 @@ class VolumeCreator:
                 rows = self._commit(admin, plan) if plan else []
             except exception.CapacityClaimFailed as exc:
                 LOG.info('%s Placing %d volumes again.', exc, len(plan))
+                self.scheduler.forget_pools()
                 continue
             except db_exc.DBDuplicateEntry:
                 if not self.mode.cinder:
@@ -357,6 +367,7 @@ class VolumeCreator:
                 # nothing to place, record or hand over.
                 gone.add(exc.kwargs.get('volume_id'))
                 continue
+            self.scheduler.claimed(_claimed_sizes(plan))
             self._settled(plan, [i for i in items if i.volume_id in taken])
             self._forget(items, gone)
             self.outbox.publish(rows)
@@ -377,7 +388,7 @@ class VolumeCreator:
     def _plan(self, admin, items: list[_Item]) -> list[_Placement]:
         """Each volume's first choice, counting what the batch takes."""
         placing = [item for item in items if item.refusal is None]
-        pools = self.scheduler.pools(admin) if placing else []
+        pools = self.scheduler.pools(admin, cached=True) if placing else []
         plan = []
         for item in items:
             if item.refusal is not None:

@@ -423,8 +423,8 @@ class CompetingClaim:
         self.pool_host, self.size, self.done = pool_host, size, False
         scheduler.pools = self.pools
 
-    def pools(self, admin):
-        pools = self._read(admin)
+    def pools(self, admin, **kwargs):
+        pools = self._read(admin, **kwargs)
         if not self.done:
             self.done = True
             [pool] = [p for p in pools if p.host == self.pool_host]

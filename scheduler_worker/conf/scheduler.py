@@ -53,6 +53,18 @@ scheduler_opts = [
              'casts that are already arriving into its batch. A batch '
              'forms only from casts already on their way: a cast alone in '
              'the queue is handled at once, never held back for company.'),
+    cfg.FloatOpt(
+        'pool_cache_seconds',
+        default=1.0,
+        min=0,
+        max=60,
+        help='Longest, in seconds, that placing volumes works from the '
+             'pools read before, plus what this process claimed since, '
+             'rather than reading them for each batch. The claim in the '
+             'transaction that stores a batch is what guards capacity: '
+             'a claim that finds the room gone reads the pools again, as '
+             'does a capability report this process receives. 0 reads '
+             'them for every batch.'),
     cfg.IntOpt(
         'max_volume_size_gb',
         default=16384,

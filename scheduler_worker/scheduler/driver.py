@@ -1,13 +1,17 @@
 """The filter scheduler: which pools may hold a volume, best first.
 
-Pools come fresh from the database, once per batch of requests, with the
-capacity every worker has claimed so far. Filters drop the pools that
+Pools come from the database with the capacity every worker has claimed;
+placing reads them at most every [scheduler] pool_cache_seconds, counting
+what this process claimed since (see pools()). Filters drop the pools that
 cannot take the volume; weighers order the rest. The claim that makes the
 choice stick is the caller's (volumes.VolumeCreator), in the transaction
 that stores the batch.
 """
 
 import logging
+import threading
+import time
+from typing import Any
 
 from oslo_config import cfg
 
@@ -30,11 +34,52 @@ class FilterScheduler:
         self.weighers = weighers.load(conf, conf.scheduler.default_weighers)
         self.down_time = conf.scheduler.backend_down_time
         self.default_ratio = conf.scheduler.max_over_subscription_ratio
+        self.cache_seconds = conf.scheduler.pool_cache_seconds
+        self._lock = threading.Lock()
+        # NOTE: (monotonic time read, rows), rows as pool_get_all gave
+        # them plus what this process claimed since.
+        self._cached: tuple[float, list[dict[str, Any]]] | None = None
 
-    def pools(self, context) -> list[pool_state.PoolState]:
-        """Every live pool, up or down, as the database has it now."""
+    def pools(self, context, cached: bool = False
+              ) -> list[pool_state.PoolState]:
+        """Every live pool, up or down, as the database has it now.
+
+        With ``cached`` (placing volumes), as it had it at most
+        ``pool_cache_seconds`` ago, with what this process claimed since
+        (claimed()): a lone cast then costs no pools read. Other workers'
+        claims may be missing; the claim in the storing transaction is the
+        guard, and a lost one makes the caller forget_pools().
+        """
+        if cached and self.cache_seconds > 0:
+            rows = self._cached_rows(context)
+        else:
+            rows = db.pool_get_all(context)
         return [pool_state.PoolState(row, self.down_time, self.default_ratio)
-                for row in db.pool_get_all(context)]
+                for row in rows]
+
+    def _cached_rows(self, context) -> list[dict[str, Any]]:
+        with self._lock:
+            now = time.monotonic()
+            if self._cached is None or \
+                    now - self._cached[0] >= self.cache_seconds:
+                self._cached = (now, [dict(row) for row in
+                                      db.pool_get_all(context)])
+            return [dict(row) for row in self._cached[1]]
+
+    def claimed(self, sizes: dict[Any, int]) -> None:
+        """GiB this process just committed, by pool id: counted in the
+        cached pools, so that the next batches spread as a fresh read
+        would."""
+        with self._lock:
+            for row in self._cached[1] if self._cached else ():
+                if row['id'] in sizes:
+                    row['allocated_gb'] = (row['allocated_gb'] or 0) + \
+                        sizes[row['id']]
+
+    def forget_pools(self) -> None:
+        """The next placing reads the pools from the database."""
+        with self._lock:
+            self._cached = None
 
     def candidates(self, context, request: request_mod.VolumeRequest,
                    pools: list[pool_state.PoolState] | None = None

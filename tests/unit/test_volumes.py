@@ -15,10 +15,12 @@ import sqlalchemy as sa
 
 from scheduler_worker import context
 from scheduler_worker import exception
+from scheduler_worker import manager as sw_manager
 from scheduler_worker import notifications
 from scheduler_worker import volumes
 from scheduler_worker.db import api as db
 from scheduler_worker.objects import primitives
+from scheduler_worker.scheduler import backends
 from scheduler_worker.scheduler import driver
 from tests import fixtures
 
@@ -444,3 +446,66 @@ def test_unreadable_retry_is_refused_and_recorded(hand_off, filter_properties):
     assert isinstance(result.cause, exception.Invalid)
     assert db.rows('SELECT status FROM volumes') == [('error',)]
 
+
+
+def _counted_pool_reads(monkeypatch) -> list:
+    reads = []
+    read = db.pool_get_all
+
+    def counted(context):
+        reads.append(1)
+        return read(context)
+    monkeypatch.setattr(db, 'pool_get_all', counted)
+    return reads
+
+
+def test_batches_within_the_cache_time_read_the_pools_once_and_spread(
+        creator, monkeypatch):
+    create, capture, db_ = creator
+    fixtures.static_backend('second@lvm#pool', total_gb=12)
+    reads = _counted_pool_reads(monkeypatch)
+    # NOTE: no clock in the test: the cache outlives it.
+    create.scheduler.cache_seconds = 3600
+    first = _one(create, {'size': 4, 'display_name': 'first'})
+    second = _one(create, {'size': 4, 'display_name': 'second'})
+    assert (first, second) == (None, None)
+    assert len(reads) == 1
+    # NOTE: the second batch counts what the first claimed, as a fresh
+    # read would: the other pool has more room left.
+    hosts = dict(db_.rows('SELECT display_name, host FROM volumes'))
+    assert hosts['first'] != hosts['second']
+    assert sorted(_allocated(db_).values()) == [4, 4]
+    capture.wait_for(notifications.CREATE_END, 2)
+
+
+def test_forgotten_or_uncached_pools_are_read_for_each_batch(
+        creator, monkeypatch):
+    create, capture, _ = creator
+    reads = _counted_pool_reads(monkeypatch)
+    create.scheduler.cache_seconds = 3600
+    _one(create, {'size': 1})
+    # NOTE: what a capability report received does (manager).
+    create.scheduler.forget_pools()
+    _one(create, {'size': 1})
+    create.scheduler.cache_seconds = 0
+    _one(create, {'size': 1})
+    _one(create, {'size': 1})
+    assert len(reads) == 4
+    capture.wait_for(notifications.CREATE_END, 4)
+
+
+def test_a_report_received_makes_the_next_placing_read_the_pools(
+        creator, monkeypatch):
+    create, capture, db_ = creator
+    reads = _counted_pool_reads(monkeypatch)
+    create.scheduler.cache_seconds = 3600
+    _one(create, {'size': 1})
+    registry = backends.BackendRegistry(fixtures.make_conf())
+    sw_manager.SchedulerManager(create, registry).update_service_capabilities(
+        context.get_admin_context(), service_name='volume', host='third@lvm',
+        capabilities=fixtures.lvm_capabilities(fixtures.lvm_pool('pool', 50)))
+    _one(create, {'size': 1, 'display_name': 'after-the-report'})
+    assert len(reads) == 2
+    assert db_.rows("SELECT host FROM volumes WHERE display_name = "
+                    "'after-the-report'") == [('third@lvm#pool',)]
+    capture.wait_for(notifications.CREATE_END, 2)
