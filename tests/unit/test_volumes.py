@@ -448,7 +448,11 @@ def test_unreadable_retry_is_refused_and_recorded(hand_off, filter_properties):
 
 
 
-def _counted_pool_reads(monkeypatch) -> list:
+@pytest.fixture
+def cached(creator, monkeypatch):
+    """The creator with a pools cache outliving the test (no clock in it)
+    and the list of its pools reads."""
+    create, capture, db_ = creator
     reads = []
     read = db.pool_get_all
 
@@ -456,16 +460,14 @@ def _counted_pool_reads(monkeypatch) -> list:
         reads.append(1)
         return read(context)
     monkeypatch.setattr(db, 'pool_get_all', counted)
-    return reads
+    create.scheduler.cache_seconds = 3600
+    return create, capture, db_, reads
 
 
 def test_batches_within_the_cache_time_read_the_pools_once_and_spread(
-        creator, monkeypatch):
-    create, capture, db_ = creator
+        cached):
+    create, capture, db_, reads = cached
     fixtures.static_backend('second@lvm#pool', total_gb=12)
-    reads = _counted_pool_reads(monkeypatch)
-    # NOTE: no clock in the test: the cache outlives it.
-    create.scheduler.cache_seconds = 3600
     first = _one(create, {'size': 4, 'display_name': 'first'})
     second = _one(create, {'size': 4, 'display_name': 'second'})
     assert (first, second) == (None, None)
@@ -478,11 +480,8 @@ def test_batches_within_the_cache_time_read_the_pools_once_and_spread(
     capture.wait_for(notifications.CREATE_END, 2)
 
 
-def test_forgotten_or_uncached_pools_are_read_for_each_batch(
-        creator, monkeypatch):
-    create, capture, _ = creator
-    reads = _counted_pool_reads(monkeypatch)
-    create.scheduler.cache_seconds = 3600
+def test_forgotten_or_uncached_pools_are_read_for_each_batch(cached):
+    create, capture, _, reads = cached
     _one(create, {'size': 1})
     # NOTE: what a capability report received does (manager).
     create.scheduler.forget_pools()
@@ -494,11 +493,8 @@ def test_forgotten_or_uncached_pools_are_read_for_each_batch(
     capture.wait_for(notifications.CREATE_END, 4)
 
 
-def test_a_report_received_makes_the_next_placing_read_the_pools(
-        creator, monkeypatch):
-    create, capture, db_ = creator
-    reads = _counted_pool_reads(monkeypatch)
-    create.scheduler.cache_seconds = 3600
+def test_a_report_received_makes_the_next_placing_read_the_pools(cached):
+    create, capture, db_, reads = cached
     _one(create, {'size': 1})
     registry = backends.BackendRegistry(fixtures.make_conf())
     sw_manager.SchedulerManager(create, registry).update_service_capabilities(
