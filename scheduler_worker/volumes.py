@@ -250,15 +250,6 @@ def log_created(context, volume) -> None:
              context=context)
 
 
-def _claimed_sizes(plan: list['_Placement']) -> dict[Any, int]:
-    """GiB a committed plan claimed, by pool id."""
-    sizes: collections.Counter = collections.Counter()
-    for placement in plan:
-        if placement.pool is not None:
-            sizes[placement.pool.id] += placement.item.request.size
-    return sizes
-
-
 class VolumeCreator:
     """Turns create_volume casts into volume rows and notifications."""
 
@@ -367,7 +358,6 @@ class VolumeCreator:
                 # nothing to place, record or hand over.
                 gone.add(exc.kwargs.get('volume_id'))
                 continue
-            self.scheduler.claimed(_claimed_sizes(plan))
             self._settled(plan, [i for i in items if i.volume_id in taken])
             self._forget(items, gone)
             self.outbox.publish(rows)
@@ -438,6 +428,7 @@ class VolumeCreator:
                 outbox, messages, self.mode.service_id)
         else:
             objects.Volume.create_all(admin, volumes, claims, outbox)
+        self.scheduler.claimed(claims)
         for placement, volume in zip(plan, volumes, strict=True):
             placement.item.volume = volume
         return outbox

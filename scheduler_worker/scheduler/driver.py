@@ -62,14 +62,19 @@ class FilterScheduler:
             now = time.monotonic()
             if self._cached is None or \
                     now - self._cached[0] >= self.cache_seconds:
-                self._cached = (now, [dict(row) for row in
-                                      db.pool_get_all(context)])
-            return [dict(row) for row in self._cached[1]]
+                self._cached = (now, db.pool_get_all(context))
+            # NOTE: PoolState copies what a batch changes (allocated_gb);
+            # the rows themselves are only read.
+            return self._cached[1]
 
-    def claimed(self, sizes: dict[Any, int]) -> None:
-        """GiB this process just committed, by pool id: counted in the
-        cached pools, so that the next batches spread as a fresh read
-        would."""
+    def claimed(self, claims: list[dict[str, Any]]) -> None:
+        """The claims (pool_id, size) this process just committed: counted
+        in the cached pools, so that the next batches spread as a fresh
+        read would."""
+        sizes: dict[Any, int] = {}
+        for claim in claims:
+            sizes[claim['pool_id']] = sizes.get(claim['pool_id'], 0) + \
+                claim['size']
         with self._lock:
             for row in self._cached[1] if self._cached else ():
                 if row['id'] in sizes:
