@@ -5,12 +5,16 @@ SW_TEST_RELAY_PAUSE naming a file. While that file exists, the next relay
 pass that claimed rows removes it, writes what it holds (its pid, the row
 ids and message ids) to FILE.held, and sends itself SIGSTOP before
 publishing: a relay paused in the middle of a publish, its claim held,
-until the test sends SIGCONT (or SIGKILL). Nothing else is changed.
+until the test sends SIGCONT (or SIGKILL). Without SW_TEST_RELAY_PAUSE
+nothing is paused. Either way SIGUSR1 writes every thread's stack to the
+log (stderr), for a test that times out to say where the worker waits.
+Nothing else is changed.
 """
 
 # NOTE: first, as in the console scripts: the threading backend.
 import scheduler_worker.cmd  # noqa: F401,I001
 
+import faulthandler
 import json
 import os
 import runpy
@@ -21,7 +25,7 @@ import threading
 from scheduler_worker import notifications
 from scheduler_worker import publisher
 
-_ARMED = os.environ['SW_TEST_RELAY_PAUSE']
+_ARMED = os.environ.get('SW_TEST_RELAY_PAUSE')
 _relaying = threading.local()
 
 
@@ -50,7 +54,7 @@ def _relay(original):
 
 def _send(original):
     def send(self, rows, retry=0):
-        if getattr(_relaying, 'active', False) and rows:
+        if _ARMED and getattr(_relaying, 'active', False) and rows:
             try:
                 os.remove(_ARMED)
             except FileNotFoundError:
@@ -61,6 +65,8 @@ def _send(original):
     return send
 
 
+# NOTE: inherited by the worker processes oslo.service forks.
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 notifications.Outbox.relay = _relay(notifications.Outbox.relay)
 publisher.Publisher.send = _send(publisher.Publisher.send)
 sys.argv = sys.argv[1:]

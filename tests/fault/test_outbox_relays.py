@@ -8,11 +8,13 @@ test looks for.
 """
 
 import collections
+import contextlib
 import json
 import os
 import re
 import signal
 import sys
+import time
 import types
 import uuid
 
@@ -72,12 +74,40 @@ def cluster(tmp_path):
         vhost.delete()
 
 
-def _worker(deployed, host: str, **kwargs) -> fixtures.WorkerProcess:
+def _worker(deployed, host: str, env=None) -> fixtures.WorkerProcess:
     # NOTE: relays every second, and failed rows back off two seconds at
-    # most: the backlog moves between the processes quickly.
+    # most: the backlog moves between the processes quickly. Run through
+    # relay_pause, which pauses only when told to, and dumps the stacks
+    # of its threads on SIGUSR1 (see _waiting).
     return deployed.worker(deployed.config(
         '%s.conf' % host, host=host, scheduler__outbox_relay_interval=1,
-        scheduler__outbox_retry_max_delay=2), **kwargs)
+        scheduler__outbox_retry_max_delay=2), prefix=[
+            sys.executable, '-m', 'tests.fault.relay_pause'],
+        env=dict(env or {}, PYTHONPATH=ROOT))
+
+
+def _waiting(deployed, predicate, timeout: float, what: str):
+    """wait_until(); on a timeout, say where the outbox and workers are."""
+    try:
+        return fixtures.wait_until(predicate, timeout=timeout, what=what)
+    except AssertionError as exc:
+        for worker in deployed.workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.process.pid, signal.SIGUSR1)
+        time.sleep(2)
+        rows = _outbox(deployed)
+        lines = ['%s; %d outbox rows, attempts %s, next attempt %s..%s, '
+                 'now %s' % (exc, len(rows), sorted(collections.Counter(
+                     row.attempts for row in rows).items()),
+                     min((row.next_attempt_at for row in rows), default=None),
+                     max((row.next_attempt_at for row in rows), default=None),
+                     timeutils.utcnow())]
+        for worker in deployed.workers:
+            log = [line for line in worker.log().splitlines()
+                   if 'Created volume' not in line]
+            lines += ['--- %s (last %d lines but volumes created):' % (
+                worker.log_path, min(len(log), 150))] + log[-150:]
+        raise AssertionError('\n'.join(lines)) from exc
 
 
 def _outbox(deployed) -> list:
@@ -121,8 +151,8 @@ def _backlog(deployed, audit, topic: str) -> None:
         '^(%s|%s)$' % (re.escape(topic), re.escape(audit.name)),
         {'max-length': 0, 'overflow': 'reject-publish'})
     deployed.publish(fixtures.plain_casts(CASTS, 'relays'))
-    fixtures.wait_until(
-        lambda: deployed.volume_count() == CASTS and
+    _waiting(
+        deployed, lambda: deployed.volume_count() == CASTS and
         deployed.queue_depth() == 0 and
         all(row.attempts > 0 for row in _outbox(deployed)),
         timeout=240, what='every cast stored, every publish refused')
@@ -137,9 +167,7 @@ def test_a_relay_paused_mid_publish_keeps_its_rows_from_the_other(
         '.info'
     audit = _Audit(cluster.vhost, topic)
     armed = str(tmp_path / 'pause-relay')
-    paused = _worker(cluster, 'relay-a', prefix=[
-        sys.executable, '-m', 'tests.fault.relay_pause'], env={
-            'SW_TEST_RELAY_PAUSE': armed, 'PYTHONPATH': ROOT})
+    paused = _worker(cluster, 'relay-a', env={'SW_TEST_RELAY_PAUSE': armed})
     other = _worker(cluster, 'relay-b')
     paused.wait_consuming()
     other.wait_consuming()
@@ -148,25 +176,25 @@ def test_a_relay_paused_mid_publish_keeps_its_rows_from_the_other(
     # NOTE: the next relay pass of relay-a that claims rows stops its
     # process between claim and publish, and says what it holds.
     open(armed, 'w').close()
-    held = fixtures.wait_until(
-        lambda: os.path.exists(armed + '.held') and json.load(
+    held = _waiting(
+        cluster, lambda: os.path.exists(armed + '.held') and json.load(
             open(armed + '.held')), timeout=60, what='relay-a to pause')
     assert held['ids']
     # NOTE: the relay writes what it holds, then stops itself: the file
     # may be read in between.
-    fixtures.wait_until(lambda: _process_state(held['pid']) == 'T',
-                        timeout=30, what='relay-a to be stopped')
+    _waiting(cluster, lambda: _process_state(held['pid']) == 'T',
+             timeout=30, what='relay-a to be stopped')
     fixtures.clear_policy(cluster.vhost.name, REFUSE)
 
     # NOTE: relay-b sends everything else, then probes stored after the
     # held rows came due: passes that scanned the held rows and left them.
-    fixtures.wait_until(lambda: _remaining(cluster) <= set(held['ids']),
-                        timeout=180, what='relay-b to send the rest')
+    _waiting(cluster, lambda: _remaining(cluster) <= set(held['ids']),
+             timeout=180, what='relay-b to send the rest')
     probes = _probes(cluster, topic)
     assert max(row.next_attempt_at for row in _outbox(cluster)) <= \
         probes.due
-    fixtures.wait_until(lambda: not _remaining(cluster) & probes.ids,
-                        timeout=60, what='relay-b to send the probes')
+    _waiting(cluster, lambda: not _remaining(cluster) & probes.ids,
+             timeout=60, what='relay-b to send the probes')
     assert _remaining(cluster) == set(held['ids']), (
         'relay-b sent rows relay-a holds')
     assert _process_state(held['pid']) == 'T'
@@ -177,8 +205,8 @@ def test_a_relay_paused_mid_publish_keeps_its_rows_from_the_other(
 
     os.kill(held['pid'], signal.SIGCONT if resume == 'sigcont' else
             signal.SIGKILL)
-    fixtures.wait_until(lambda: not _outbox(cluster), timeout=180,
-                        what='the held rows to be sent')
+    _waiting(cluster, lambda: not _outbox(cluster), timeout=180,
+             what='the held rows to be sent')
     after = audit.drain()
     assert sorted(n['message_id'] for n in after) == sorted(
         held['message_ids'])
@@ -209,9 +237,9 @@ def test_two_workers_send_one_notification_per_volume(cluster):
     for worker in workers:
         worker.wait_consuming()
     cluster.publish(fixtures.plain_casts(CASTS, 'steady'))
-    fixtures.wait_until(
-        lambda: cluster.volume_count() == CASTS and not _outbox(cluster)
-        and audit.depth() >= CASTS, timeout=240,
+    _waiting(
+        cluster, lambda: cluster.volume_count() == CASTS and
+        not _outbox(cluster) and audit.depth() >= CASTS, timeout=240,
         what='every volume stored and notified')
     notes = audit.drain()
     assert len(notes) == CASTS
