@@ -144,4 +144,7 @@ class WireTap:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(10)
-        self._conn.release()
+        # NOTE: closing reads frames too; a delivery read meanwhile is
+        # recorded under the lock, as the drain thread records it.
+        with self._changed:
+            self._conn.release()
