@@ -294,13 +294,17 @@ class CinderLab:
         return 'cinder-scheduler' in self.consumed_queues()
 
     def close(self) -> None:
-        if self.tap:
-            self.tap.close()
-        for process in reversed(list(self.processes.values())):
-            process.stop()
-        self.db.close()
-        fixtures.drop_database(self.db_url)
-        self.vhost.delete()
+        # NOTE: the processes stop, and the database and vhost go, even
+        # when closing the tap fails.
+        try:
+            if self.tap:
+                self.tap.close()
+        finally:
+            for process in reversed(list(self.processes.values())):
+                process.stop()
+            self.db.close()
+            fixtures.drop_database(self.db_url)
+            self.vhost.delete()
 
     def shared_services(self) -> dict[str, object]:
         """What tells a restart of this machine's shared RabbitMQ and
