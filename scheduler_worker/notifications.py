@@ -254,10 +254,9 @@ class Outbox:
                            for row in claimed]
             confirmed.extend(self._publisher.send(claimed, retry=retry))
             return self._settlement(claimed, set(confirmed))
-        claimed = db.outbox_send(
-            sw_context.get_admin_context(), send,
-            rows=None if staged is None else list(staged.values()),
-            limit=limit)
+        claimed = db.outbox_send(sw_context.get_admin_context(), send,
+                                 ids=None if staged is None else list(staged),
+                                 limit=limit)
         return claimed, len(confirmed)
 
     def _settlement(self, rows, confirmed: set[str]) -> dict[str, Any]:

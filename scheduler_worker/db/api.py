@@ -131,18 +131,16 @@ def outbox_add(context, outbox: list[dict[str, Any]]) -> None:
 
 
 def outbox_send(context, send: Callable[[list[dict[str, Any]]], dict],
-                rows: list[dict[str, Any]] | None = None,
-                limit: int = 100) -> int:
+                ids: list[str] | None = None, limit: int = 100) -> int:
     """Claim outbox rows, send them with the claim held, settle them.
 
     No other process sends a claimed row until this returns (see the
-    backend for how each database holds the claim). ``rows``: those rows
-    (as staged and committed), if no one tried them yet; otherwise up to
-    ``limit`` due rows. send() returns {id: None} to forget a row and
-    {id: datetime} to try it again then. Returns how many rows were
-    claimed.
+    backend for how each database holds the claim). ``ids``: those rows,
+    if no one tried them yet; otherwise up to ``limit`` due rows. send()
+    returns {id: None} to forget a row and {id: datetime} to try it again
+    then. Returns how many rows were claimed.
     """
-    return _impl().outbox_send(context, send, rows=rows, limit=limit)
+    return _impl().outbox_send(context, send, ids=ids, limit=limit)
 
 
 def outbox_stats(context) -> dict[str, dict[str, Any]]:

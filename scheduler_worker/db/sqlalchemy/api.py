@@ -316,23 +316,18 @@ def _claimable(ids, limit: int, now) -> sa.Select:
 # NOTE: not safe_for_db_retry: retried after send() ran, the whole function
 # would send the rows a second time.
 def outbox_send(context, send: Callable[[list[dict[str, Any]]], dict],
-                rows: list[dict[str, Any]] | None = None,
-                limit: int = 100) -> int:
+                ids: list[str] | None = None, limit: int = 100) -> int:
     """Claim rows, have send() publish them, then settle them; one sender.
 
-    Claims those of ``rows`` (as staged, just committed) that no one
-    tried yet, or else up to ``limit`` due rows, oldest first, skipping
-    those another process holds. Each row given to send() has
-    ``attempt``, the number of this attempt. send() returns {id: None}
-    for a row to forget (confirmed, or given up) and {id: datetime} for
-    when to try it again. Returns how many rows were claimed.
+    Claims the rows of ``ids`` that no one tried yet, or else up to
+    ``limit`` due rows, oldest first, skipping those another process
+    holds. Each row given to send() has ``attempt``, the number of this
+    attempt. send() returns {id: None} for a row to forget (confirmed, or
+    given up) and {id: datetime} for when to try it again. Returns how
+    many rows were claimed.
     """
-    dialect = get_engine().dialect.name
-    ids = None if rows is None else [row['id'] for row in rows]
-    if dialect == 'sqlite':
+    if get_engine().dialect.name == 'sqlite':
         return _send_leased(context, send, ids, limit)
-    if dialect == 'postgresql' and rows is not None:
-        return _send_deleted(context, send, rows)
     return _send_locked(context, send, ids, limit)
 
 
@@ -352,34 +347,6 @@ def _send_locked(context, send, ids, limit) -> int:
         if rows:
             _settle(context, rows, send(rows), fenced=False)
     return len(rows)
-
-
-def _send_deleted(context, send, rows) -> int:
-    """A handler's own rows on PostgreSQL: the DELETE is the claim.
-
-    One statement takes the rows no one tried, skipping those another
-    sender holds, by deleting them: its row locks hold them across send()
-    as _send_locked's do, and the commit forgets them: no read before,
-    and no write after when all were sent. Rows to try again go back as
-    staged, in the same transaction; an outcome missing for a row rolls
-    it all back.
-    """
-    staged = {row['id']: row for row in rows}
-    with main_context_manager.writer.using(context):
-        chosen = _claimable(list(staged), 0, None).with_only_columns(
-            _OUTBOX.c.id).with_for_update(skip_locked=True)
-        claim = sa.delete(_OUTBOX).where(_OUTBOX.c.id.in_(
-            chosen.scalar_subquery())).returning(_OUTBOX.c.id,
-                                                 _OUTBOX.c.attempts)
-        taken = [dict(row._mapping, attempt=row.attempts + 1)
-                 for row in context.session.execute(claim)]
-        if taken:
-            outcome = send(taken)
-            _outbox_add(context, [
-                dict(staged[row['id']], attempts=row['attempt'],
-                     next_attempt_at=outcome[row['id']])
-                for row in taken if outcome[row['id']] is not None])
-    return len(taken)
 
 
 def _send_leased(context, send, ids, limit) -> int:
