@@ -113,6 +113,34 @@ def test_a_handler_claims_only_its_rows_that_no_one_tried(any_db):
                                       )} == _ids(tried + other)
 
 
+def test_a_handler_holding_its_rows_keeps_them_from_every_other_claim(
+        any_db):
+    mine = _add(_rows(4))
+    holder = _Holder(ids=list(_ids(mine)))
+    holder.start()
+    assert holder.holding.wait(30)
+    assert _ids(holder.taken) == _ids(mine)
+    try:
+        assert _claim() == []
+        assert _claim(ids=list(_ids(mine))) == []
+    finally:
+        holder.release()
+    assert _stored(any_db) == []
+
+
+def test_a_handler_gives_back_what_it_could_not_send(any_db):
+    failed, confirmed = _add(_rows(2, due=False))
+    later = timeutils.utcnow() + datetime.timedelta(hours=2)
+    taken = _claim(lambda rows: {failed['id']: later,
+                                 confirmed['id']: None},
+                   ids=[failed['id'], confirmed['id']])
+    assert {r['attempt'] for r in taken} == {1}
+    [stored] = _stored(any_db)
+    assert (stored.id, stored.attempts, stored.next_attempt_at,
+            stored.body) == (failed['id'], 1, later, failed['body'])
+    assert _claim(ids=[failed['id']]) == []
+
+
 def test_a_failed_row_waits_until_its_next_attempt(any_db):
     [row] = _add(_rows(1))
     later = timeutils.utcnow() + datetime.timedelta(hours=1)
