@@ -10,6 +10,7 @@ it. Messages have exactly the fields and envelope oslo.messaging's Notifier
 gives them; RPC casts (``Outbox.stage_cast``) go the same way.
 """
 
+from collections.abc import Mapping
 import datetime
 import logging
 import re
@@ -51,10 +52,13 @@ def _isotime(value: datetime.datetime | None) -> str | None:
     return value.isoformat()
 
 
-def volume_usage(volume) -> dict[str, Any]:
-    """Cinder's volume usage payload (volume_utils._usage_from_volume)."""
-    def field(name):
-        return getattr(volume, name) if volume.obj_attr_is_set(name) else None
+def volume_usage(volume: Mapping[str, Any]) -> dict[str, Any]:
+    """Cinder's volume usage payload (volume_utils._usage_from_volume).
+
+    ``volume``: its fields, those not set left out (a new Volume's
+    obj_get_changes()).
+    """
+    field = volume.get
 
     metadata = field('metadata') or {}
     return {

@@ -470,7 +470,7 @@ class VolumeCreator:
         if placement.refusal is None:
             return self.outbox.stage(
                 item.context, notifications.CREATE_END, 'INFO',
-                notifications.volume_usage(volume))
+                notifications.volume_usage(volume.obj_get_changes()))
         properties = item.properties or {
             key: item.values[key] for key in _PROPERTIES
             if key in item.values}

@@ -26,7 +26,7 @@ def test_usage_payload_has_every_field_cinder_sends():
         snapshot_id=None, metadata={'purpose': 'wire-sample'},
         created_at=datetime.datetime(2026, 11, 28, 6, 30, 32, 439128),
         scheduled_at=None, launched_at=None)
-    payload = notifications.volume_usage(volume)
+    payload = notifications.volume_usage(volume.obj_get_changes())
     assert set(cinder) <= set(payload)
     assert payload['metadata'] == cinder['metadata']
     assert payload['created_at'] == '2026-11-28T06:30:32.439128+00:00'
