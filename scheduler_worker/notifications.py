@@ -21,9 +21,9 @@ from oslo_config import cfg
 from oslo_db import exception as db_exc
 import oslo_messaging
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
 
 from scheduler_worker import context as sw_context
+from scheduler_worker import ids
 from scheduler_worker import metrics
 from scheduler_worker import publisher
 from scheduler_worker.db import api as db
@@ -149,7 +149,7 @@ class Outbox:
         now = now or timeutils.utcnow()
         # NOTE: the relay leaves a new row to the handler that committed
         # it for one interval: it is most likely being published.
-        return {'id': row_id or uuidutils.generate_uuid(), 'kind': kind,
+        return {'id': row_id or ids.generate_uuid(), 'kind': kind,
                 'exchange': self._exchanges[kind], 'topic': topic,
                 'server': server, 'body': body, 'created_at': now,
                 'attempts': 0,
@@ -164,7 +164,7 @@ class Outbox:
         if not self.enabled:
             return []
         now = timeutils.utcnow()
-        message_id = uuidutils.generate_uuid()
+        message_id = ids.generate_uuid()
         message = {'message_id': message_id,
                    'publisher_id': self.publisher_id,
                    'event_type': event_type, 'priority': priority,

@@ -21,7 +21,6 @@ import json
 import logging
 import time
 from typing import Any
-import uuid
 import weakref
 
 import amqp
@@ -33,6 +32,8 @@ from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import common as driver_common
 from oslo_serialization import jsonutils
 from oslo_utils import strutils
+
+from scheduler_worker import ids
 
 LOG = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def wire_body(context: dict[str, Any], message: dict[str, Any],
     # jsonutils.dumps do, key for key and byte for byte, with one encoder
     # for every body rather than a new one per dumps().
     message = dict(message)
-    message[rpc_amqp.UNIQUE_ID] = uuid.uuid4().hex
+    message[rpc_amqp.UNIQUE_ID] = ids.uuid4().hex
     if not isinstance(context, dict):
         context = context.to_dict()
     for key, value in context.items():
