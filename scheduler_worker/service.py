@@ -85,8 +85,7 @@ class WorkerService(service.Service):
         self._readiness = None
 
     def _size_resources(self) -> None:
-        """Tie prefetch and the DB pool to the worker's concurrency; set
-        how often its threads take turns.
+        """Tie prefetch and the DB pool to the worker's concurrency.
 
         Unset, oslo.messaging prefetches without limit and oslo.db opens up
         to 55 connections per process; a burst then exhausts the
@@ -104,7 +103,6 @@ class WorkerService(service.Service):
             'rabbit_qos_prefetch_count',
             (concurrency + 1) * self.conf.scheduler.batch_size,
             group='oslo_messaging_rabbit')
-        sys.setswitchinterval(self.conf.scheduler.switch_interval_ms / 1000)
 
     def _transports(self) -> tuple:
         transport, notification_transport = self._given_transports

@@ -5,7 +5,6 @@
 import scheduler_worker.cmd  # noqa: F401,I001
 
 import pathlib
-import sys
 
 import pytest
 
@@ -38,15 +37,6 @@ def pytest_configure(config):
     sw_conf.CONF([], project='scheduler-worker', default_config_files=[],
                  default_config_dirs=[])
     sw_conf.CONF.set_override('connection', 'sqlite://', group='database')
-
-
-@pytest.fixture(autouse=True)
-def _switch_interval():
-    """A worker started in-process sets the interpreter's switch interval
-    ([scheduler] switch_interval_ms); the next test gets Python's back."""
-    interval = sys.getswitchinterval()
-    yield
-    sys.setswitchinterval(interval)
 
 
 @pytest.fixture

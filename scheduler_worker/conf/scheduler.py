@@ -54,21 +54,6 @@ scheduler_opts = [
              'forms only from casts already on their way: a cast alone in '
              'the queue is handled at once, never held back for company.'),
     cfg.FloatOpt(
-        'switch_interval_ms',
-        default=1.0,
-        min=0.1,
-        max=100,
-        help='How long, in milliseconds, a thread of a worker process runs '
-             'before the interpreter hands its lock to another thread '
-             'that wants it (Python\'s sys.setswitchinterval; its own '
-             'default is 5). A handler thread back from the database or '
-             'the broker waits up to this long for the lock while another '
-             'thread parses casts, and a batch makes a dozen such trips. '
-             'At 5, a worker at half its maximum rate took 1.6 times as '
-             'long to commit a cast (median; 2.3 times at the 99th '
-             'percentile); much shorter spends the CPU on switching '
-             '(doc/performance.md).'),
-    cfg.FloatOpt(
         'pool_cache_seconds',
         default=1.0,
         min=0,

@@ -1,16 +1,13 @@
 """create_volume casts through the real dispatcher and serializers."""
 
 import copy
-import sys
 import uuid
 
 import oslo_messaging
-import pytest
 
 from scheduler_worker import context
 from scheduler_worker import notifications
 from scheduler_worker import objects
-from scheduler_worker import service
 from tests import fixtures
 
 END = notifications.CREATE_END
@@ -208,28 +205,3 @@ def test_an_object_that_is_not_a_volume_is_not_stored_as_one(worker,
     marker = worker.api.create_volume(_ctx(), {'size': 1})
     _wait_row(worker, marker)
     assert _volume_row(worker, volume_id) is None
-
-
-def test_a_started_worker_sizes_itself_and_takes_turns_every_millisecond(
-        worker):
-    """Unset, prefetch and the pool follow concurrency; the interpreter
-    switches threads every [scheduler] switch_interval_ms, not every 5."""
-    conf = worker.conf
-    assert conf.database.max_pool_size == conf.scheduler.concurrency + 2
-    assert conf.oslo_messaging_rabbit.rabbit_qos_prefetch_count == (
-        conf.scheduler.concurrency + 1) * conf.scheduler.batch_size
-    assert sys.getswitchinterval() == pytest.approx(0.001)
-
-
-def test_the_switch_interval_is_the_operators(sqlite_db):
-    conf = fixtures.make_conf(transport_url='fake:/',
-                              scheduler__switch_interval_ms=0.5)
-    transport = oslo_messaging.get_rpc_transport(conf)
-    server = service.WorkerService(
-        conf, transport=transport, notification_transport=transport)
-    server.start()
-    try:
-        assert sys.getswitchinterval() == pytest.approx(0.0005)
-    finally:
-        server.stop()
-        transport.cleanup()
