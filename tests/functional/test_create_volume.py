@@ -205,3 +205,11 @@ def test_an_object_that_is_not_a_volume_is_not_stored_as_one(worker,
     marker = worker.api.create_volume(_ctx(), {'size': 1})
     _wait_row(worker, marker)
     assert _volume_row(worker, volume_id) is None
+
+
+def test_unset_prefetch_and_pool_follow_the_concurrency(worker):
+    conf = worker.conf
+    assert conf.database.max_pool_size == conf.scheduler.concurrency + 2
+    assert conf.database.max_overflow == 0
+    assert conf.oslo_messaging_rabbit.rabbit_qos_prefetch_count == (
+        conf.scheduler.concurrency + 1) * conf.scheduler.batch_size
