@@ -142,6 +142,7 @@ def _throughput_lines(result: dict) -> list[str]:
                 label, value, _ratio(value / lean['casts_per_s'] if lean
                                      else None),
                 _ratio(value / raw if raw else None)))
+    lines += _oslo_floor_lines(result, raw, lean)
     for entry in result.get('lean') or []:
         measured = entry['result']
         lines += _drain_line('lean reference (%d proc)' % entry['processes'],
@@ -157,6 +158,28 @@ def _throughput_lines(result: dict) -> list[str]:
                              entry.get('ratio_to_raw'),
                              entry.get('cpu_per_cast_to_lean'))
     lines += _same_notifications(result)
+    return lines
+
+
+def _oslo_floor_lines(result: dict, raw: float | None,
+                      lean: dict | None) -> list[str]:
+    """oslo.messaging's no-op drain, and what it leaves of the target."""
+    floor = result.get('oslo_noop')
+    if not floor:
+        return []
+    value = floor['casts_per_s']
+    lines = ['  %-36s %8.1f %s %s %7.2f %6.0f%%' % (
+        'oslo.messaging RPC server, no-op', value,
+        _ratio(value / lean['casts_per_s'] if lean else None),
+        _ratio(value / raw if raw else None), floor['cpu_ms_per_cast'],
+        100.0 * floor['cpu_seconds'] / floor['seconds'])]
+    if lean:
+        lines.append('  %-36s receiving alone: %.2f x the CPU per cast of '
+                     'the whole lean pipeline; %.1f x lean leaves the worker '
+                     '%.2f ms' % ('', floor['cpu_ms_per_cast']
+                                  / lean['cpu_ms_per_cast'],
+                                  LEAN_RATIO_TARGET,
+                                  lean['cpu_ms_per_cast'] / LEAN_RATIO_TARGET))
     return lines
 
 

@@ -14,6 +14,7 @@ import psycopg2
 from benchmarks import feed
 from benchmarks import latency
 from benchmarks import machine
+from benchmarks import oslo_drain
 from benchmarks import profiling
 from benchmarks import raw_drain
 from benchmarks import rss
@@ -30,6 +31,8 @@ from benchmarks.stage import Stage
 # NOTE: the lean reference with N processes drains its own copy of the
 # preload, bound beside the worker's queue.
 LEAN_QUEUE = 'bench-lean-%dp'
+# NOTE: oslo.messaging's own RPC server drains this copy (the raw phase).
+OSLO_QUEUE = 'bench-oslo-noop'
 
 
 class Run:
@@ -135,6 +138,11 @@ class Run:
             if with_raw:
                 self.result['raw_kombu'] = raw_drain.drain_each(
                     stage, args.casts, args.raw_repeats, args.stall)
+                say('[raw] oslo.messaging\'s RPC server, an endpoint doing '
+                    'nothing, drains %d casts' % args.casts)
+                self.result['oslo_noop'] = oslo_drain.drain(
+                    stage, OSLO_QUEUE, args.casts, args.stall)
+                stage.admin.delete(OSLO_QUEUE)
             if with_lean:
                 self._lean(stage)
             if not with_worker:
@@ -154,7 +162,8 @@ class Run:
                  with_lean: bool) -> None:
         """The worker's queue, the references' beside it; one preload."""
         stage.declare_queues()
-        copies = raw_drain.queues(self.args.raw_repeats) if with_raw else []
+        copies = (raw_drain.queues(self.args.raw_repeats) + [OSLO_QUEUE]
+                  if with_raw else [])
         if with_lean:
             copies += [LEAN_QUEUE % processes for processes in
                        workerconf.process_counts(self.variants)]

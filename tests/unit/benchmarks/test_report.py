@@ -131,3 +131,24 @@ def test_summary_says_when_the_lean_reference_notifies_otherwise():
     result['lean'][0]['result']['notification_sample']['info'][
         'payload_keys'] = ['size']
     assert 'NOT the same' in report.summary(result)
+
+
+def test_oslo_messaging_floor_is_set_against_the_lean_reference():
+    result = _result()
+    result['oslo_noop'] = {'casts': 1000, 'seconds': 0.5,
+                           'casts_per_s': 2000.0, 'cpu_seconds': 0.45,
+                           'cpu_ms_per_cast': 0.45}
+    lines = report.summary(result).splitlines()
+    floor = next(i for i, line in enumerate(lines)
+                 if 'oslo.messaging RPC server, no-op' in line)
+    assert lines[floor].split()[4:9] == ['2000.0', '2.00', '0.20', '0.45',
+                                         '90%']
+    # NOTE: the lean reference spends 5.00 ms a cast in this result.
+    assert lines[floor + 1].split()[2:] == [
+        '0.09', 'x', 'the', 'CPU', 'per', 'cast', 'of', 'the', 'whole',
+        'lean', 'pipeline;', '0.7', 'x', 'lean', 'leaves', 'the', 'worker',
+        '7.14', 'ms']
+
+
+def test_no_oslo_messaging_drain_no_floor_line():
+    assert 'oslo.messaging' not in report.summary(_result())
