@@ -231,15 +231,22 @@ class Run:
 
     def _latency(self, tag: str, variant: workerconf.Variant,
                  rate: float) -> dict:
+        # NOTE: every variant from the same quiet start, the first one too.
+        settled = services.settle()
+        say('[%s] settled: CHECKPOINT, then %.0f s until the machine was '
+            '%.0f%% busy' % (tag, settled['seconds'],
+                             settled['last_busy_pct']))
         stage = self.open(tag, variant)
         try:
             if variant.lean:
                 stage.declare_queues()
-            return latency.measure(
+            measured = latency.measure(
                 stage, rate, self.args.loads, self.args.load_seconds,
                 self.args.stall, warmup=self.args.warmup)
         finally:
             self.release(stage)
+        measured['settled'] = settled
+        return measured
 
     def rss(self) -> None:
         stage = self.open('rss', self.variants[0])

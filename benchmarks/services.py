@@ -10,6 +10,8 @@ import uuid
 import psycopg2
 import psycopg2.extensions
 
+from benchmarks import workerproc
+
 RABBIT_HOST = os.environ.get('SW_BENCH_RABBIT_HOST', '127.0.0.1')
 RABBIT_PORT = int(os.environ.get('SW_BENCH_RABBIT_PORT', '5672'))
 PG_ADMIN_DSN = os.environ.get(
@@ -98,6 +100,35 @@ class Vhost:
                 rabbitmqctl('delete_vhost', self.name)
 
         _retried(delete, 'RabbitMQ vhost %s' % self.name)
+
+
+def settle(quiet_pct: float = 25.0, patience: float = 60.0,
+           sample: float = 1.0) -> dict:
+    """Let PostgreSQL write out what earlier phases left, and wait for quiet.
+
+    A phase run right after the throughput phases ran while PostgreSQL
+    was still writing their rows out and vacuuming (the first latency
+    variant measured up to 40% slower than the same build later): a
+    CHECKPOINT, then samples of the machine's CPU until one is below
+    ``quiet_pct`` or ``patience`` is spent. Returns what it waited.
+    """
+    started = time.monotonic()
+    connection = _admin()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute('CHECKPOINT')
+    finally:
+        connection.close()
+    busy_pct = 100.0
+    while time.monotonic() - started < patience:
+        busy, total = workerproc.machine_busy()
+        time.sleep(sample)
+        busy_after, total_after = workerproc.machine_busy()
+        busy_pct = 100.0 * (busy_after - busy) / max(total_after - total, 1)
+        if busy_pct < quiet_pct:
+            break
+    return {'seconds': time.monotonic() - started,
+            'last_busy_pct': busy_pct}
 
 
 def _admin() -> psycopg2.extensions.connection:
