@@ -50,14 +50,6 @@ def _run(transport_url: str, queue: str, total: int, stall: float) -> dict:
     warnings.simplefilter('ignore')
     from oslo_config import cfg
     import oslo_messaging
-    from oslo_messaging._drivers import amqp as rpc_amqp
-
-    # NOTE: the benchmark's casts repeat a few bodies, _unique_id included;
-    # oslo.messaging would drop (and ack) every repeat as a duplicate
-    # without dispatching it. The worker lets them through as well.
-    rpc_amqp._MsgIdCache.check_duplicate_message = (
-        lambda self, message: message.pop(rpc_amqp.UNIQUE_ID, None))
-    rpc_amqp._MsgIdCache.add = lambda self, msg_id: None
 
     done = threading.Event()
     dispatched = [0]
