@@ -23,6 +23,7 @@ import time
 import warnings
 
 from benchmarks.progress import BenchFailure
+from benchmarks.progress import Progress
 from benchmarks.stage import Stage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,15 +70,11 @@ def _run(transport_url: str, queue: str, total: int, stall: float) -> dict:
     server = oslo_messaging.get_rpc_server(
         transport, oslo_messaging.Target(topic=queue, server='bench'),
         [Endpoint()])
+    progress = Progress('oslo.messaging no-op', total, stall=stall)
     started, cpu_started = time.monotonic(), time.process_time()
     server.start()
-    seen, seen_at = 0, started
     while not done.wait(1):
-        if dispatched[0] != seen:
-            seen, seen_at = dispatched[0], time.monotonic()
-        elif time.monotonic() - seen_at > stall:
-            raise SystemExit('no cast dispatched for %.0f s (%d of %d)'
-                             % (stall, seen, total))
+        progress.update(dispatched[0])
     seconds = time.monotonic() - started
     cpu_seconds = time.process_time() - cpu_started
     server.stop()
